@@ -1,0 +1,188 @@
+"""Classifiers that turn units into per-label scores; shared by training and inference.
+
+Two families behind one interface (`scores(texts, sections) -> (n, labels)` probabilities):
+`TfidfClassifier` (character n-grams + one-vs-rest logistic regression) and `EncoderClassifier`
+(a transformer encoder, optionally with LoRA adapters, mean pooling, a linear head).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class Classifier(Protocol):
+    def scores(self, texts: list[str], sections: list[str | None] | None = None) -> np.ndarray: ...
+    def save(self, directory: Path) -> None: ...
+
+
+# --- TF-IDF ----------------------------------------------------------------------------------
+
+class TfidfClassifier:
+    """Character n-gram TF-IDF + one-vs-rest logistic regression (scikit-learn)."""
+
+    FILE = "tfidf.joblib"
+
+    def __init__(self, pipeline, use_section: bool = False):
+        self.pipeline = pipeline
+        self.use_section = use_section
+
+    def _inputs(self, texts, sections):
+        if not self.use_section or sections is None:
+            return list(texts)
+        return [f"{s} | {t}" if s else t for t, s in zip(texts, sections)]
+
+    def scores(self, texts, sections=None) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, len(self.pipeline.classes_)), dtype=np.float32)
+        return self.pipeline.predict_proba(self._inputs(texts, sections)).astype(np.float32)
+
+    def save(self, directory: Path) -> None:
+        import joblib
+
+        joblib.dump(self.pipeline, directory / self.FILE, compress=3)
+
+    @classmethod
+    def load(cls, directory: Path, use_section: bool = False) -> "TfidfClassifier":
+        import joblib
+
+        return cls(joblib.load(directory / cls.FILE), use_section)
+
+
+# --- encoder ---------------------------------------------------------------------------------
+
+@dataclass
+class EncoderInput:
+    """How units become encoder inputs."""
+
+    prefix: str = "query: "
+    use_section: bool = True
+    max_length: int = 128
+    window_stride: int = 32
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+class EncoderClassifier(nn.Module):
+    """Encoder → mean pooling → linear head → sigmoid."""
+
+    HEAD_FILE = "head.safetensors"
+    ADAPTER_DIR = "adapter"
+
+    def __init__(self, encoder: nn.Module, tokenizer, n_labels: int, inputs: EncoderInput):
+        super().__init__()
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.inputs = inputs
+        self.dropout = nn.Dropout(0.1)
+        self.head = nn.Linear(encoder.config.hidden_size, n_labels)
+
+    # inputs
+    def encode_batch(self, texts, sections=None, truncate: bool = True) -> dict:
+        """Tokenize units; with `truncate=False`, long units are split into overlapping windows
+        (`overflow_to_sample_mapping` says which unit each window belongs to)."""
+        p = self.inputs.prefix
+        kwargs = dict(padding=True, max_length=self.inputs.max_length, return_tensors="pt")
+        if not truncate:
+            kwargs.update(return_overflowing_tokens=True, stride=self.inputs.window_stride)
+        if self.inputs.use_section and sections is not None:
+            firsts = [p + (s or "") for s in sections]
+            return self.tokenizer(firsts, list(texts), truncation="only_second", **kwargs)
+        return self.tokenizer([p + t for t in texts], truncation=True, **kwargs)
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        pooled = mean_pool(out.last_hidden_state, attention_mask)
+        return self.head(self.dropout(pooled))
+
+    @torch.inference_mode()
+    def embed(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
+        """Mean-pooled embeddings (no head), in input order; long units truncated."""
+        self.eval()
+        order = np.argsort([len(t) for t in texts])
+        out = np.zeros((len(texts), self.encoder.config.hidden_size), dtype=np.float32)
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            b = self.encode_batch([texts[j] for j in idx], None if sections is None else [sections[j] for j in idx])
+            h = self.encoder(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
+            out[idx] = mean_pool(h, b["attention_mask"]).numpy()
+        return out
+
+    @torch.inference_mode()
+    def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
+        """Sigmoid scores; a unit longer than the window is scored per window and the maximum kept."""
+        self.eval()
+        n_labels = self.head.out_features
+        out = np.zeros((len(texts), n_labels), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            b = self.encode_batch([texts[j] for j in idx], None if sections is None else [sections[j] for j in idx],
+                                  truncate=False)
+            probs = torch.sigmoid(self(b["input_ids"], b["attention_mask"])).numpy()
+            owner = b["overflow_to_sample_mapping"].numpy()
+            agg = np.zeros((len(idx), n_labels), dtype=np.float32)
+            np.maximum.at(agg, owner, probs)
+            out[idx] = agg
+        return out
+
+    # persistence
+    def save(self, directory: Path) -> None:
+        from safetensors.torch import save_file
+
+        head = {k: v.detach().to(torch.float16).contiguous() for k, v in self.head.state_dict().items()}
+        save_file(head, str(directory / self.HEAD_FILE))
+        if hasattr(self.encoder, "peft_config"):
+            adapter = directory / self.ADAPTER_DIR
+            self.encoder.save_pretrained(str(adapter))
+            _to_fp16(adapter / "adapter_model.safetensors")
+
+    @classmethod
+    def load(cls, directory: Path, encoder_name: str, n_labels: int, inputs: EncoderInput,
+             merge: bool = True, expected_fingerprint: str | None = None) -> "EncoderClassifier":
+        """Base encoder + adapter (merged for speed) + head. A base whose fingerprint differs from
+        `expected_fingerprint` is loaded with a warning."""
+        from safetensors.torch import load_file
+
+        from clausetag.encoder.load import encoder_fingerprint, load_encoder
+
+        tokenizer, encoder = load_encoder(encoder_name)
+        if expected_fingerprint and encoder_fingerprint(encoder) != expected_fingerprint:
+            logging.getLogger(__name__).warning(
+                "base encoder %s is not the one this model was trained on (fingerprint differs); "
+                "predictions may differ", encoder_name)
+        adapter = directory / cls.ADAPTER_DIR
+        if adapter.is_dir():
+            from peft import PeftModel
+
+            encoder = PeftModel.from_pretrained(encoder, str(adapter))
+            if merge:
+                encoder = encoder.merge_and_unload()
+        model = cls(encoder, tokenizer, n_labels, inputs)
+        head = {k: v.to(torch.float32) for k, v in load_file(str(directory / cls.HEAD_FILE)).items()}
+        model.head.load_state_dict(head)
+        return model.eval()
+
+
+def _to_fp16(path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    tensors = {k: v.to(torch.float16).contiguous() for k, v in load_file(str(path)).items()}
+    tmp = path.with_suffix(".tmp")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path)
+
+
+def set_threads(n: int | None = None) -> None:
+    """Use every core unless told otherwise."""
+    torch.set_num_threads(n or os.cpu_count() or 1)

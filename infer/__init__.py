@@ -1,0 +1,1 @@
+"""How documents are labeled: extraction, segmentation, the labeler and its outputs."""

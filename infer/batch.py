@@ -1,0 +1,74 @@
+"""A labeling batch as the CLI runs it: stream documents, report errors, write outputs, resume."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from clausetag.infer.labeler import Labeler, expand_inputs, prediction_record
+from clausetag.infer.output import PartialWriter, completed_records, finalize, partial_path
+
+
+def _progress(total: int, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", disable=quiet or not sys.stderr.isatty(), file=sys.stderr,
+                dynamic_ncols=True)
+
+
+def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, backend: str = "torch",
+              resume: bool = False, max_mb: float | None = None, threads: int | None = None,
+              quiet: bool = False) -> dict:
+    """Label `inputs`; returns counts {documents, labeled, failed, units, skipped}."""
+    labeler = Labeler.load(model_dir, backend=backend, threads=threads)
+    paths = list(expand_inputs(inputs))
+    stats = {"documents": len(paths), "labeled": 0, "failed": 0, "units": 0, "skipped": 0}
+    writer = None
+    done: set[str] = set()
+    if output is not None:
+        partial = partial_path(output)
+        keep, done = completed_records(partial) if resume else ([], set())
+        if resume and not keep and output.exists() and fmt == "jsonl":
+            keep, done = completed_records(output)  # the batch had finished; nothing left to redo
+        for r in keep:
+            if r.get("type") == "summary":
+                stats["labeled" if not r["errors"] else "failed"] += 1
+                stats["units"] += r["units"]
+        writer = PartialWriter(partial, keep)
+    bar = _progress(len(paths), quiet)
+    try:
+        for path in paths:
+            if str(path) in done:
+                stats["skipped"] += 1
+                bar.update(1)
+                continue
+            result = labeler.label_document(path, max_mb)
+            records = [prediction_record(p) for p in result.predictions]
+            if result.error:
+                print(f"clausetag: error: {result.error}", file=sys.stderr)
+                records.append({"type": "error", "doc": result.doc, "path": result.path, "error": result.error})
+                stats["failed"] += 1
+            else:
+                stats["labeled"] += 1
+            stats["units"] += len(result.predictions)
+            records.append(result.summary(labeler.labels))
+            if writer:
+                writer.write_document(records)
+            else:
+                sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+                sys.stdout.flush()
+            bar.update(1)
+            bar.set_postfix(units=stats["units"], failed=stats["failed"])
+    finally:
+        bar.close()
+        if writer:
+            writer.close()
+    if output is not None:
+        meta = {"model": str(labeler.model.path), "documents": stats["documents"]}
+        finalize(partial_path(output), output, fmt, labeler.labels, meta)
+    if not quiet:
+        print(f"clausetag: {stats['documents']} documents: {stats['labeled']} labeled, {stats['failed']} failed"
+              f" ({stats['units']} units" + (f"; {stats['skipped']} already done" if stats["skipped"] else "")
+              + ")", file=sys.stderr)
+    return stats

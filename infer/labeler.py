@@ -1,0 +1,172 @@
+"""The labeler: documents in, labeled units out (a pipeline in the Hugging Face sense).
+
+    labeler = Labeler.load("models/default")
+    for unit in labeler.label_text(text): ...
+    for result in labeler.label_files(paths): ...   # streaming, one document at a time
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from clausetag.infer.extract import InputError, kind_of, read_document
+from clausetag.infer.language import detect, unit_language
+from clausetag.infer.segment import segment
+from clausetag.modeldir import Model, load_model
+from clausetag.records import Prediction, Unit
+from clausetag.settings import defaults, resolve_path
+
+
+@dataclass
+class DocumentResult:
+    """One input document: its labeled units, or the error that stopped it."""
+
+    doc: str
+    path: str | None
+    predictions: list[Prediction] = field(default_factory=list)
+    error: str | None = None
+    languages: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self, labels: list[str]) -> dict:
+        counts = Counter(l for p in self.predictions for l in p.labels)
+        return {"type": "summary", "doc": self.doc, "path": self.path, "units": len(self.predictions),
+                "languages": self.languages, "label_counts": {l: counts.get(l, 0) for l in labels},
+                "errors": [self.error] if self.error else []}
+
+
+def prediction_record(p: Prediction) -> dict:
+    u = p.unit
+    return {"type": "unit", "doc": u.doc, "id": u.id, "start": u.start, "end": u.end, "lang": u.lang,
+            "section": u.section, "text": u.text, "labels": p.labels,
+            "scores": {k: round(v, 4) for k, v in p.scores.items()}}
+
+
+def default_model_dir() -> Path:
+    return resolve_path(os.environ.get("CLAUSETAG_MODEL", defaults()["paths"].get("model", "models/default")))
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given, directories recursively (sorted, known suffixes only); missing paths pass through
+    so that they are reported as errors."""
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and kind_of(f) != "unknown" and not f.name.startswith("."):
+                    yield f
+        else:
+            yield p
+
+
+class Labeler:
+    """Segment, identify language, score and decide labels."""
+
+    def __init__(self, model: Model, batch_size: int | None = None):
+        self.model = model
+        self.batch_size = batch_size or defaults()["labeler"]["batch_size"]
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None, backend: str = "torch", threads: int | None = None,
+             **kwargs) -> "Labeler":
+        from clausetag.classifier import set_threads
+
+        set_threads(threads)
+        model_dir = Path(model_dir) if model_dir else default_model_dir()
+        model = load_model(model_dir)
+        if backend == "onnx":
+            from clausetag.infer.onnx_backend import OnnxClassifier
+
+            model.classifier = OnnxClassifier.for_model(model)
+        elif backend != "torch":
+            raise ValueError(f"backend must be torch or onnx, not {backend!r}")
+        return cls(model, **kwargs)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.model.labels
+
+    def label_units(self, units: list[Unit]) -> list[Prediction]:
+        """Score units (in batches) and decide their labels."""
+        if not units:
+            return []
+        scores = self.model.scores([u.text for u in units], [u.section for u in units])
+        decisions = self.model.decide(scores)
+        names = self.labels
+        return [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
+                for u, s, row in zip(units, scores, decisions)]
+
+    def units_of_text(self, text: str, doc: str = "text", lang: str | None = None) -> tuple[list[Unit], list[str]]:
+        doc_lang = lang or detect(text)[0]
+        units = []
+        for i, seg in enumerate(segment(text, lang=lang)):
+            u_lang = lang or unit_language(seg.text, doc_lang)
+            units.append(Unit(id=f"{doc}#{i:05d}", doc=doc, lang=u_lang, text=seg.text, start=seg.start,
+                              end=seg.end, section=seg.section, source="label"))
+        langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
+        return units, langs
+
+    def label_text(self, text: str, lang: str | None = None, doc: str = "text") -> list[Prediction]:
+        """Label a text: segments with offsets into `text`, language per document (and per unit)."""
+        units, _ = self.units_of_text(text, doc, lang)
+        return self.label_units(units)
+
+    def label_document(self, path: str | Path, max_mb: float | None = None) -> DocumentResult:
+        """Label one file; a user error becomes `DocumentResult.error` instead of an exception."""
+        path = Path(path)
+        try:
+            if kind_of(path) == "jsonl":
+                return self._label_jsonl(path)
+            document = read_document(path, max_mb)
+            units, langs = self.units_of_text(document.text, document.doc)
+            if not units:
+                raise InputError(path, "no text to label after extraction")
+            return DocumentResult(document.doc, str(path), self.label_units(units), languages=langs)
+        except InputError as e:
+            return DocumentResult(path.name, str(path), error=str(e))
+        except (OSError, ValueError, RuntimeError, ImportError) as e:  # never lose the rest of the batch
+            problem = f"internal error while labeling ({type(e).__name__}: {e}); please report it"
+            return DocumentResult(path.name, str(path), error=str(InputError(path, problem)))
+
+    def _label_jsonl(self, path: Path) -> DocumentResult:
+        """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`), labeled line by line."""
+        units = []
+        try:
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(path, f"cannot read as UTF-8 JSONL ({e})") from None
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(path, f"line {n}: not valid JSON ({e.msg})") from None
+            if not isinstance(d, dict) or not isinstance(d.get("text"), str) or not d["text"].strip():
+                raise InputError(path, f"line {n}: needs a non-empty string field 'text'")
+            lang = d.get("lang") or detect(d["text"])[0]
+            units.append(Unit(id=str(d.get("id", f"{path.name}#{n}")), doc=str(d.get("doc", path.name)), lang=lang,
+                              text=d["text"], section=d.get("section"), source="jsonl"))
+        if not units:
+            raise InputError(path, "no units in JSONL file")
+        langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
+        return DocumentResult(path.name, str(path), self.label_units(units), languages=langs)
+
+    def label_files(self, paths: Iterable[str | Path], max_mb: float | None = None) -> Iterator[DocumentResult]:
+        """Stream results document by document (a 10,000-file batch never sits in memory)."""
+        for path in expand_inputs(paths):
+            yield self.label_document(path, max_mb)
+
+
+def scores_array(predictions: list[Prediction], labels: list[str]) -> np.ndarray:
+    return np.array([[p.scores[l] for l in labels] for p in predictions], dtype=np.float32)

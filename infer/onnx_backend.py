@@ -1,0 +1,122 @@
+"""ONNX Runtime backend with int8 dynamic quantization, exported once and cached beside the model."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from clausetag.classifier import EncoderClassifier
+from clausetag.settings import Settings
+
+log = logging.getLogger(__name__)
+ONNX_DIR = "onnx"
+ONNX_FILE = "model-int8.onnx"
+
+
+class _Exportable(nn.Module):
+    """input_ids, attention_mask → sigmoid scores (encoder with merged adapter, pooling, head)."""
+
+    def __init__(self, clf: EncoderClassifier):
+        super().__init__()
+        self.clf = clf
+
+    def forward(self, input_ids, attention_mask):
+        hidden = self.clf.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return torch.sigmoid(self.clf.head(pooled))
+
+
+def model_key(model_dir: Path) -> str:
+    """Hash of the files that determine the network (so a retrained model is re-exported)."""
+    h = hashlib.sha256()
+    for name in ("model.json", "head.safetensors", "adapter/adapter_model.safetensors"):
+        p = model_dir / name
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_path(model_dir: Path) -> Path:
+    """`MODEL/onnx/` when writable, else the user cache."""
+    key = model_key(model_dir)
+    beside = model_dir / ONNX_DIR
+    try:
+        beside.mkdir(exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=beside, delete=True)
+        probe.close()
+        return beside / f"{key}-{ONNX_FILE}"
+    except OSError:
+        folder = Settings.load().cache / "onnx"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{key}-{ONNX_FILE}"
+
+
+def export_int8(clf: EncoderClassifier, target: Path) -> Path:
+    """Export to ONNX (fp32), quantize weights to int8 (dynamic), write atomically."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    clf.eval()
+    # Trace with eager attention and a padded batch, so the padding-mask path is part of the graph.
+    clf.encoder.set_attn_implementation("eager")
+    texts = ["A short one.", "A longer sentence, so that the batch needs padding to line up."]
+    batch = clf.encode_batch(texts, ["Section", "Another section"] if clf.inputs.use_section else None)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32 = Path(tmp) / "model.onnx"
+        torch.onnx.export(
+            _Exportable(clf), (batch["input_ids"], batch["attention_mask"]), str(fp32),
+            input_names=["input_ids", "attention_mask"], output_names=["scores"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                          "scores": {0: "batch"}},
+            opset_version=17, dynamo=False,
+        )
+        int8 = Path(tmp) / "model-int8.onnx"
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul", "Gather"])
+        os.replace(int8, target)
+    return target
+
+
+class OnnxClassifier:
+    """Same `scores` interface as EncoderClassifier, run by ONNX Runtime."""
+
+    def __init__(self, clf: EncoderClassifier, onnx_path: Path, threads: int | None = None):
+        import onnxruntime as ort
+
+        self.clf = clf  # tokenizer and input settings
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+        self.path = onnx_path
+
+    @classmethod
+    def for_model(cls, model) -> "OnnxClassifier":
+        if not isinstance(model.classifier, EncoderClassifier):
+            raise ValueError("the onnx backend needs an encoder model (frozen or finetune), not tfidf")
+        path = cache_path(model.path)
+        if not path.exists():
+            log.info("exporting %s to ONNX int8 (once)", model.path)
+            export_int8(model.classifier, path)
+        return cls(model.classifier, path)
+
+    def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
+        n_labels = self.clf.head.out_features
+        out = np.zeros((len(texts), n_labels), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            b = self.clf.encode_batch([texts[j] for j in idx],
+                                      None if sections is None else [sections[j] for j in idx], truncate=False)
+            probs = self.session.run(None, {"input_ids": b["input_ids"].numpy().astype(np.int64),
+                                            "attention_mask": b["attention_mask"].numpy().astype(np.int64)})[0]
+            agg = np.zeros((len(idx), n_labels), dtype=np.float32)
+            np.maximum.at(agg, b["overflow_to_sample_mapping"].numpy(), probs)
+            out[idx] = agg
+        return out

@@ -1,0 +1,115 @@
+"""Writing labeled batches: JSONL (default), CSV or a self-contained HTML reader view.
+
+Records stream into `OUT.partial.jsonl` one document at a time; when the batch ends the requested
+format is written to a temporary file and renamed onto OUT (atomic). `--resume` keeps the documents
+the partial file completed and drops any half-written one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+FORMATS = ("jsonl", "csv", "html")
+
+
+def partial_path(out: Path) -> Path:
+    return out.with_name(out.name + ".partial.jsonl")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_records(path: Path) -> Iterator[dict]:
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    return  # a line cut by an interruption ends what can be kept
+
+
+def completed_records(path: Path) -> tuple[list[dict], set[str]]:
+    """Records of documents that finished (a summary record closes each); the paths they came from."""
+    kept, pending, done = [], [], set()
+    if not path.exists():
+        return kept, done
+    for r in read_records(path):
+        pending.append(r)
+        if r.get("type") == "summary":
+            kept += pending
+            pending = []
+            done.add(r.get("path") or r.get("doc"))
+    return kept, done
+
+
+class PartialWriter:
+    """Appends one document's records at a time, flushed and fsynced, so an interruption loses at
+    most the document in progress."""
+
+    def __init__(self, path: Path, keep: list[dict]):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            for r in keep:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+        self.path = path
+        self.handle = path.open("a", encoding="utf-8")
+
+    def write_document(self, records: Iterable[dict]) -> None:
+        self.handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+CSV_COLUMNS = ["type", "doc", "id", "start", "end", "lang", "section", "text", "labels"]
+
+
+def to_csv(records: list[dict], labels: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_COLUMNS + [f"score_{l}" for l in labels] + ["error"])
+    for r in records:
+        if r["type"] == "unit":
+            w.writerow([r.get(c) if c != "labels" else ";".join(r["labels"]) for c in CSV_COLUMNS]
+                       + [r["scores"].get(l) for l in labels] + [""])
+        elif r["type"] == "error":
+            w.writerow(["error", r["doc"]] + [""] * (len(CSV_COLUMNS) - 2 + len(labels)) + [r["error"]])
+    return buf.getvalue()
+
+
+def finalize(partial: Path, out: Path, fmt: str, labels: list[str], meta: dict) -> None:
+    """Write OUT in `fmt` from the partial records (atomically), then remove the partial file."""
+    records = list(read_records(partial))
+    if fmt == "jsonl":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    elif fmt == "csv":
+        text = to_csv(records, labels)
+    elif fmt == "html":
+        from clausetag.infer.html_view import render_html
+
+        text = render_html(records, labels, meta)
+    else:
+        raise ValueError(f"format must be one of {FORMATS}")
+    atomic_write_text(out, text)
+    partial.unlink(missing_ok=True)

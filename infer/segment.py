@@ -1,0 +1,221 @@
+"""Split a document into sentence, list-item and heading units with character offsets.
+
+The same segmenter produced the seed annotations, so training and labeling see
+the same units. Every non-blank character of the input belongs to exactly one
+unit, and ``text[unit.start:unit.end] == unit.text`` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+from typing import Iterator
+
+from clausetag.records import Segment
+from clausetag.settings import defaults
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_LANGS = {"zh", "ja", "ko"}
+_CLOSERS = "\"'”’»)）]】」』》〉"
+_CJK_TERMINAL = "。！？；!?;"
+_LATIN_TERMINAL = ".!?…"
+_CLAUSE_END = "。；;：:，,！？!?.…、"
+
+_CN_NUM = "一二三四五六七八九十百零〇"
+# A line that starts like this is a list item, never a heading.
+_ITEM_START = re.compile(
+    rf"^\s*(?:[•·▪●◦‣∙*\-–—]\s|\d{{1,2}}[)）]|[（(]\d{{1,2}}[）)]|[①-⑳]|[a-zA-Z][)）]\s)"
+)
+# Where a list item starts inside a line (after a colon or white space).
+_INLINE_ITEM = re.compile(
+    rf"(?<=[：:\s])\s*(?=(?:[（(][{_CN_NUM}\d]{{1,3}}[）)]|[①-⑳]|\d{{1,2}}[、)）]|[{_CN_NUM}]{{1,3}}、|[•·▪●◦‣]))"
+)
+# A line that starts like this is a numbered heading, even if it ends with a question mark.
+_HEADING_MARKER = re.compile(
+    rf"^\s*(?:第[{_CN_NUM}\d]+[部分章条节]|[{_CN_NUM}]{{1,3}}[、.．]|[（(][{_CN_NUM}]{{1,3}}[）)]|\d{{1,2}}(?:\.\d{{1,2}})*[.、．]?\s*\D)"
+)
+_KEY_VALUE = re.compile(r"[:：]\s*\S")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\W_]")
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> frozenset[str]:
+    raw = resources.files("clausetag.infer").joinpath("segmenter.toml").read_text("utf-8")
+    return frozenset(a.lower() for a in tomllib.loads(raw)["abbreviations"])
+
+
+def _limits() -> dict:
+    return defaults()["segmenter"]
+
+
+def is_cjk(text: str, lang: str | None = None) -> bool:
+    """Whether `text` should be split by CJK rules."""
+    if lang:
+        return lang.split("-")[0].lower() in _CJK_LANGS
+    letters = _LETTER.findall(text[:2000])
+    if not letters:
+        return False
+    return sum(1 for ch in letters if _CJK.match(ch)) / len(letters) > 0.3
+
+
+def _stripped_lines(text: str) -> Iterator[tuple[int, int]]:
+    for m in re.finditer(r"[^\n\r\u2028\u2029\x0b\x0c\x85]+", text):
+        a, b = m.span()
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            yield a, b
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each non-blank line, stripped; a bare bullet line joins the next line."""
+    pending = None
+    for a, b in _stripped_lines(text):
+        if pending is not None:
+            a, pending = pending, None
+        if not _WORD.search(text, a, b):
+            pending = a
+            continue
+        yield a, b
+    if pending is not None:
+        yield pending, len(text.rstrip())
+
+
+def is_heading(line: str, cjk: bool) -> bool:
+    """A short line that names a topic: no final punctuation, no `key: value`, not a list item."""
+    t = line.strip()
+    limits = _limits()
+    max_len = limits["max_heading_chars_cjk"] if cjk else limits["max_heading_chars_latin"]
+    if not t or len(t) > max_len:
+        return False
+    if t[-1] in _CLAUSE_END and not (t[-1] in "?？" and _HEADING_MARKER.match(t)):
+        return False
+    if _KEY_VALUE.search(t) or _ITEM_START.match(t) or not _LETTER.search(t):
+        return False
+    if cjk and re.search(r"[。！？]", t):
+        return False
+    if not cjk:
+        first = _LETTER.search(t).group()
+        if first.islower():
+            return False
+        # A Latin heading is a phrase, not several sentences.
+        if re.search(r"[.!?]\s+\S", re.sub(r"^\d+(?:\.\d+)*\.?\s*", "", t)):
+            return False
+    return True
+
+
+def _cjk_breaks(text: str, a: int, b: int) -> list[int]:
+    breaks = []
+    i = a
+    while i < b:
+        ch = text[i]
+        end_here = False
+        if ch in _CJK_TERMINAL:
+            nxt = text[i + 1] if i + 1 < b else ""
+            prev = text[i - 1] if i > a else ""
+            # ASCII ! ? ; inside an ASCII token (a URL, code) are not sentence ends.
+            inside_ascii = prev.isascii() and prev.isalnum() and nxt.isascii() and (nxt.isalnum() or nxt in "=&/#%")
+            end_here = ch in "。！？；" or not inside_ascii
+        elif ch == "." and i > a and _CJK.match(text[i - 1]):
+            nxt = text[i + 1] if i + 1 < b else ""
+            end_here = nxt == "" or nxt.isspace() or bool(_CJK.match(nxt))
+        if end_here:
+            j = i + 1
+            while j < b and (text[j] in _CLOSERS or text[j] in _CJK_TERMINAL):
+                j += 1
+            breaks.append(j)
+            i = j
+            continue
+        i += 1
+    return breaks
+
+
+def _latin_breaks(text: str, a: int, b: int) -> list[int]:
+    breaks = []
+    abbreviations = _abbreviations()
+    for m in re.finditer(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s+)", text[a:b]):
+        end = a + m.end()
+        nxt = re.match(r"\s+(\S)", text[end:b])
+        if not nxt:
+            continue
+        follower = nxt.group(1)
+        if not (follower.isupper() or follower.isdigit() or follower in "\"'“‘„«([•·▪-–" or _CJK.match(follower)):
+            continue
+        if m.group().startswith("."):
+            word = re.search(r"([\w.]+)$", text[a : a + m.start()])
+            token = word.group(1).lower() if word else ""
+            if token in abbreviations or token.rstrip(".") in abbreviations:
+                continue
+            # "2. Rozsah" inside a line is a numbering or a Czech ordinal, not a sentence end.
+            if token.isdigit() and len(token) <= 2:
+                continue
+            # A single capital letter before the period is an initial ("J. Novák").
+            if len(token) == 1 and token.isalpha() and text[a + m.start() - 1].isupper():
+                continue
+        breaks.append(end)
+    return breaks
+
+
+def _cut_long(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
+    """Cut an over-long span at the last comma or space before the limit (hard cut if none)."""
+    spans = []
+    while b - a > max_chars:
+        window = text[a : a + max_chars]
+        cut = max(window.rfind(c) for c in "，,、 \t")
+        cut = a + cut + 1 if cut > max_chars // 3 else a + max_chars
+        spans.append((a, cut))
+        a = cut
+    spans.append((a, b))
+    return spans
+
+
+def _split_line(text: str, a: int, b: int, cjk: bool) -> list[tuple[int, int]]:
+    cuts = set(_cjk_breaks(text, a, b) if cjk else _latin_breaks(text, a, b))
+    cuts.update(a + m.start() for m in _INLINE_ITEM.finditer(text[a:b]))
+    bounds = [a, *sorted(c for c in cuts if a < c < b), b]
+    pieces: list[list[int]] = []
+    carry = None
+    for s, e in zip(bounds, bounds[1:]):
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s >= e:
+            continue
+        if carry is not None:
+            s, carry = carry, None
+        if not _WORD.search(text, s, e):  # a bare bullet or stray mark joins its neighbour
+            carry = s
+            continue
+        pieces.append([s, e])
+    if carry is not None:
+        if pieces:
+            pieces[-1][1] = b
+        else:
+            pieces.append([carry, b])
+    max_chars = _limits()["max_unit_chars"]
+    return [span for s, e in pieces for span in _cut_long(text, s, e, max_chars)]
+
+
+def segment(text: str, lang: str | None = None) -> list[Segment]:
+    """Split `text` into units; headings become units and the `section` of what follows."""
+    text = text or ""
+    cjk_doc = is_cjk(text, lang)
+    units: list[Segment] = []
+    section: str | None = None
+    for a, b in _lines(text):
+        line = text[a:b]
+        cjk = cjk_doc if lang else is_cjk(line) or (cjk_doc and not _LETTER.search(line))
+        if is_heading(line, cjk):
+            units.append(Segment(a, b, line, is_heading=True, section=section))
+            section = unicodedata.normalize("NFKC", line)
+            continue
+        for s, e in _split_line(text, a, b, cjk):
+            units.append(Segment(s, e, text[s:e], section=section))
+    return units

@@ -1,0 +1,39 @@
+"""Shared fixtures: where the corpora and seeds are, skipping with a reason when absent."""
+
+from __future__ import annotations
+
+import pytest
+
+from clausetag.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings.load()
+
+
+@pytest.fixture(scope="session")
+def corpora_root(settings):
+    if not (settings.corpora / "opp115").is_dir() or not (settings.corpora / "capp130").is_dir():
+        pytest.skip(f"corpora not found at {settings.corpora} (set CLAUSETAG_CORPORA)")
+    return settings.corpora
+
+
+@pytest.fixture(scope="session")
+def seeds_dir(settings):
+    if not settings.seeds.is_dir():
+        pytest.skip(f"seed policies not found at {settings.seeds} (set CLAUSETAG_SEEDS)")
+    return settings.seeds
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A tiny fine-tuned model trained on the seed annotations (about a minute on 2 cores)."""
+    from clausetag.train.config import load_config
+    from clausetag.train.run import train
+
+    from pathlib import Path
+
+    cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml")
+    path, metrics = train(cfg, tmp_path_factory.mktemp("models") / "tiny")
+    return path

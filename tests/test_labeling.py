@@ -1,0 +1,146 @@
+"""Inference end to end: the CLI on the seeds, bad inputs, --resume, pre-segmented JSONL, formats."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def clausetag(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "clausetag.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=900)
+
+
+def records(path):
+    return [json.loads(l) for l in Path(path).read_text(encoding="utf-8").splitlines() if l.strip()]
+
+
+def test_label_seeds_end_to_end(tiny_model, seeds_dir, tmp_path):
+    out = tmp_path / "seeds.jsonl"
+    r = clausetag("label", seeds_dir, "-m", tiny_model, "-o", out, "--quiet")
+    assert r.returncode == 0, r.stderr
+    recs = records(out)
+    summaries = [x for x in recs if x["type"] == "summary"]
+    assert len(summaries) == 5 and all(not s["errors"] for s in summaries)
+    units = [x for x in recs if x["type"] == "unit"]
+    for u in units:
+        assert set(u) >= {"doc", "id", "start", "end", "lang", "section", "text", "labels", "scores"}
+        assert u["labels"] and len(u["scores"]) == 9
+    by_doc = {}
+    for u in units:
+        by_doc.setdefault(u["doc"], []).append(u)
+    for doc, us in by_doc.items():
+        text = (seeds_dir / doc).read_text(encoding="utf-8")
+        assert all(text[u["start"]:u["end"]] == u["text"] for u in us)
+    langs = {s["doc"]: s["languages"][0] for s in summaries}
+    assert langs["003_b7ec3afbff0be310.txt"] == "cs"
+    assert langs["001_3a06f27cab6bc51d.txt"] == "zh"
+
+
+def _bad_inputs(folder: Path) -> dict[str, str]:
+    """Each bad input with a word its error must contain."""
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (folder / "undecodable.md").write_bytes(b"\xff\xfe" + b"\x00\xd8" * 3)
+    (folder / "notext.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    (folder / "huge.txt").write_bytes(b"We collect data. " * (3 * 1024 * 1024))  # ~50 MB
+    return {"empty.txt": "empty", "binary.txt": "binary", "undecodable.md": "undecodable", "notext.pdf": "PDF",
+            "huge.txt": "MB", "missing.txt": "no such file"}
+
+
+def test_bad_inputs_are_reported_and_the_batch_goes_on(tiny_model, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    expected = _bad_inputs(folder)
+    (folder / "broken.html").write_text("<html><body><div><p>We collect your e-mail.<p>We share it <b>with "
+                                        "partners", encoding="utf-8")
+    (folder / "oneline.txt").write_text("我们收集信息并与合作伙伴共享" * 7200, encoding="utf-8")  # 100,800 chars
+    (folder / "mixed.txt").write_text("我们会收集您的邮箱 📧。We share data with partners 🤝. Sdílíme údaje. ✨",
+                                      encoding="utf-8")
+    (folder / "gbk.txt").write_bytes("我们会收集您的手机号码,用于注册账号和身份验证。".encode("gb18030"))
+    out = tmp_path / "out.jsonl"
+    r = clausetag("label", folder, folder / "missing.txt", "-m", tiny_model, "-o", out, "--quiet")
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    recs = records(out)
+    errors = {Path(x["path"]).name: x["error"] for x in recs if x["type"] == "error"}
+    for name, word in expected.items():
+        assert word in errors[name], errors.get(name)
+        assert name in errors[name]
+        assert any(name in line and word in line for line in r.stderr.splitlines())
+    summaries = {x["doc"]: x for x in recs if x["type"] == "summary"}
+    assert len(summaries) == 10  # documents in = labeled + errors
+    for name in ("broken.html", "oneline.txt", "mixed.txt", "gbk.txt"):
+        assert not summaries[name]["errors"] and summaries[name]["units"] > 0
+    assert summaries["oneline.txt"]["units"] >= 67  # cut into units of at most 1,500 characters
+    assert "6 failed" in r.stderr and "4 labeled" in r.stderr
+
+
+def test_resume_continues_without_duplicates(tiny_model, seeds_dir, tmp_path):
+    out = tmp_path / "batch.jsonl"
+    full = tmp_path / "full.jsonl"
+    assert clausetag("label", seeds_dir, "-m", tiny_model, "-o", full, "-q").returncode == 0
+    # Simulate an interruption: the partial file holds two finished documents and half of a third.
+    lines = full.read_text(encoding="utf-8").splitlines()
+    ends = [i for i, l in enumerate(lines) if json.loads(l)["type"] == "summary"]
+    partial = out.with_name(out.name + ".partial.jsonl")
+    partial.write_text("\n".join(lines[: ends[1] + 1] + lines[ends[1] + 1 : ends[1] + 5]) + "\n", encoding="utf-8")
+    r = clausetag("label", seeds_dir, "-m", tiny_model, "-o", out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "2 already done" in r.stderr
+    assert not partial.exists()
+    got = records(out)
+    ids = [x["id"] for x in got if x["type"] == "unit"]
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(json.loads(l)["id"] for l in lines if json.loads(l)["type"] == "unit")
+
+
+def test_presegmented_jsonl_keeps_ids(tiny_model, tmp_path):
+    src = tmp_path / "units.jsonl"
+    src.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in [
+        {"id": "a1", "text": "We share your data with advertisers.", "lang": "en"},
+        {"id": "a2", "text": "您可以注销您的账户。", "section": "七、您如何管理个人信息"},
+        {"text": "Kontaktujte nás na privacy@example.cz."},
+    ]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = clausetag("label", src, "-m", tiny_model, "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    units = [x for x in records(out) if x["type"] == "unit"]
+    assert [u["id"] for u in units][:2] == ["a1", "a2"]
+    assert [u["text"] for u in units] == ["We share your data with advertisers.", "您可以注销您的账户。",
+                                           "Kontaktujte nás na privacy@example.cz."]
+    assert units[1]["section"] == "七、您如何管理个人信息" and units[1]["lang"] == "zh"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "html"])
+def test_other_formats(tiny_model, seeds_dir, tmp_path, fmt):
+    out = tmp_path / f"out.{fmt}"
+    r = clausetag("label", seeds_dir / "003_b7ec3afbff0be310.txt", "-m", tiny_model, "-o", out, "-f", fmt, "-q")
+    assert r.returncode == 0, r.stderr
+    text = out.read_text(encoding="utf-8")
+    if fmt == "csv":
+        import csv
+
+        rows = list(csv.DictReader(text.splitlines()))
+        assert len(rows) > 100 and "score_contact" in rows[0]
+    else:
+        assert "<input type='checkbox' value='contact'" in text and "http" not in text.split("<main>")[0]
+
+
+def test_python_api_and_long_unit_windows(tiny_model):
+    from clausetag.infer.labeler import Labeler
+
+    labeler = Labeler.load(tiny_model)
+    preds = labeler.label_text("一、我们如何收集信息\n我们会收集您的手机号码。", doc="t")
+    assert [p.unit.text for p in preds] == ["一、我们如何收集信息", "我们会收集您的手机号码。"]
+    assert preds[1].unit.section == "一、我们如何收集信息"
+    long = "We collect your name, e-mail address and phone number, " * 40  # far over 128 tokens
+    scores = labeler.model.scores([long])
+    batch = labeler.model.classifier.encode_batch([long], [None], truncate=False)
+    assert batch["input_ids"].shape[0] > 1  # several windows, not one truncated input
+    assert scores.shape == (1, 9)

@@ -1,0 +1,98 @@
+"""Segmenter: properties that hold for any input, and behaviour on real policy text."""
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clausetag.infer.segment import segment
+
+ZH = """三、我们如何共享、转让、公开披露个人信息
+我们不会与任何公司共享您的个人信息,但以下情况除外:1)获得您的明确同意;2)根据法律法规的要求;
+（一）共享
+我们会与合作伙伴共享信息。您可以随时撤回同意!如有疑问请联系我们?
+①与国家安全有关的;②与公共安全有关的。
+"""
+CS = """6. Úložiště informací
+6.1 Informace jsou uloženy např. na serveru v Číně. Uchováváme je tzv. po dobu nezbytnou, tj. 5 let.
+• Dodržujte platné zákony a předpisy.
+Podle čl. 5 odst. 2 zákona č. 110/2019 Sb. máte právo na výmaz. Kontaktujte J. Nováka.
+"""
+EN = "Data Security\nWe use encryption, e.g. TLS. We may share data with partners, i.e. processors. Contact us!"
+
+
+def texts(units):
+    return [u.text for u in units]
+
+
+def test_chinese_sentences_list_items_and_headings():
+    units = segment(ZH, lang="zh")
+    assert units[0].is_heading and units[0].text.startswith("三、")
+    t = texts(units)
+    assert "1)获得您的明确同意;" in t and "2)根据法律法规的要求;" in t
+    assert "您可以随时撤回同意!" in t and "如有疑问请联系我们?" in t
+    assert "①与国家安全有关的;" in t
+    heading = next(u for u in units if u.text == "（一）共享")
+    assert heading.is_heading
+    after = units[units.index(heading) + 1]
+    assert after.section == "(一)共享"  # NFKC-normalised heading
+
+
+def test_czech_abbreviations_and_numbered_clauses():
+    units = segment(CS, lang="cs")
+    assert units[0].is_heading and units[0].text == "6. Úložiště informací"
+    t = texts(units)
+    assert "6.1 Informace jsou uloženy např. na serveru v Číně." in t
+    assert "Uchováváme je tzv. po dobu nezbytnou, tj. 5 let." in t
+    assert "• Dodržujte platné zákony a předpisy." in t
+    assert "Podle čl. 5 odst. 2 zákona č. 110/2019 Sb. máte právo na výmaz." in t
+    assert all(u.section == "6. Úložiště informací" for u in units[1:])
+
+
+def test_english_abbreviations():
+    t = texts(segment(EN, lang="en"))
+    assert t == ["Data Security", "We use encryption, e.g. TLS.", "We may share data with partners, i.e. processors.",
+                 "Contact us!"]
+
+
+def test_long_unbroken_line_is_cut():
+    text = "数据" * 40000
+    units = segment(text)
+    assert len(units) > 1 and max(len(u.text) for u in units) <= 1500
+    assert "".join(texts(units)) == text
+
+
+def _check_invariants(text, units):
+    covered = set()
+    for u in units:
+        assert u.text, "empty unit"
+        assert text[u.start:u.end] == u.text
+        assert u.text == u.text.strip()
+        assert not covered & set(range(u.start, u.end)), "overlapping units"
+        covered.update(range(u.start, u.end))
+    for i, ch in enumerate(text):
+        if not ch.isspace():
+            assert i in covered, f"non-blank character {ch!r} at {i} not in any unit"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_unicode_offsets_reproduce_and_cover(text):
+    _check_invariants(text, segment(text))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["我们收集信息。", "1)", "（一）", "• ", "-", "\n", " ", "e.g. ", "Ahoj. ", "č. 5 ",
+                                 "!?;", "😀", "第二部分 定义", "\r\n", "。。", "：", "①"]), max_size=60))
+def test_policy_like_fragments(parts):
+    text = "".join(parts)
+    _check_invariants(text, segment(text))
+
+
+def test_seed_files_fully_covered(seeds_dir):
+    for path in sorted(seeds_dir.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        units = segment(text)
+        _check_invariants(text, units)
+        assert sum(u.is_heading for u in units) >= 5, path.name
+        assert not any(re.fullmatch(r"[\W_]+", u.text) for u in units)

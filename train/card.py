@@ -1,0 +1,82 @@
+"""Model card (README.md of a model directory), Hugging Face style, written from `model.json`."""
+
+from __future__ import annotations
+
+from clausetag.modeldir import ModelInfo
+
+LICENCES = {
+    "opp115": "OPP-115: research, teaching and scholarship only (non-commercial)",
+    "capp130": "CAPP-130: Apache-2.0",
+    "jsonl": "clausetag seed annotations (project data; source texts are third-party policies)",
+}
+
+
+def _row(name: str, m: dict) -> str:
+    return f"| {name} | {m['n_units']} | {m['macro_f1']:.1f} | {m['micro_f1']:.1f} |"
+
+
+def model_card(info: ModelInfo) -> str:
+    t = info.training
+    data = t.get("data", {})
+    kinds = sorted({s["spec"].split(":")[0] for s in data.get("sources", [])})
+    langs = sorted(info.metrics.get("by_language", {}))
+    lines = [
+        "---",
+        "library_name: clausetag",
+        f"pipeline_tag: text-classification",
+        f"tags: [privacy-policy, multi-label, {info.method}]",
+        "---",
+        f"# clausetag model `{t.get('config_name', '?')}`",
+        "",
+        f"Method **{info.method}**, taxonomy **{info.taxonomy['name']}** ({len(info.taxonomy['labels'])} labels, "
+        "multi-label).",
+        "",
+        "## Intended use",
+        "Tagging sentences of privacy policies with the clause categories they disclose, to help privacy",
+        "reviewers, compliance analysts and researchers read policies faster. Its output is a machine reading",
+        "to be checked by a person; it is not legal advice.",
+        "",
+        "## Base encoder",
+        f"`{info.encoder['name']}` (expected weights fingerprint `{info.encoder['fingerprint'][:16]}…`)."
+        if info.encoder else "None (character n-gram TF-IDF).",
+        "",
+        "## Training data",
+        "| source | weight | units used | held-out validation units | documents | sha256/16 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in data.get("sources", []):
+        lines.append(f"| {s['spec']} | {s['weight']} | {s['units_used']} | {s['validation_units']} | {s['docs']} | "
+                     f"`{s['sha256_16']}` |")
+    lines += ["", "Licences: " + "; ".join(LICENCES[k] for k in kinds if k in LICENCES) + "."]
+    if "opp115" in kinds:
+        lines += ["Because OPP-115 is licensed for research, teaching and scholarship only, this model (trained",
+                  "partly on it) is for research and evaluation use; retrain without OPP-115 for commercial use."]
+    lines += [
+        "",
+        f"CAPP-130 validation policies (held out whole): {', '.join(data.get('capp130_validation_docs', [])) or 'none'}.",
+        "",
+        "## Validation metrics",
+        "Validation figures (the test parts of the corpora are held back); thresholds were tuned on the",
+        "pooled validation sets, so these figures are optimistic for unseen data.",
+        "",
+        "| validation set | units | macro-F1 | micro-F1 |",
+        "|---|---|---|---|",
+    ]
+    for name, m in info.metrics.get("validation", {}).items():
+        lines.append(_row(name, m))
+    for lang in langs:
+        lines.append(_row(f"language: {lang}", info.metrics["by_language"][lang]))
+    lines += ["", "Per-label thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in info.thresholds.items()) + ".",
+              "",
+              "## Training run",
+              f"Config `{t.get('config_path')}` (sha256/16 `{t.get('config_sha256_16')}`, seed {t.get('seed')}); "
+              f"{t.get('train_minutes')} minutes on {t.get('machine')}; {t.get('created')}.",
+              "",
+              "## Limits",
+              "- Trained on Chinese app policies, English website policies and five seed policies; other",
+              f"  languages ({', '.join(langs) or 'none'} were validated) rely on the encoder's cross-lingual transfer.",
+              "- Labels follow clausetag's harmonized taxonomy; OPP-115 and CAPP-130 annotation conventions differ,",
+              "  so borderline sentences are labeled inconsistently between sources.",
+              "- Sentence-level: a practice disclosed across several sentences may be only partly tagged.",
+              ""]
+    return "\n".join(lines)

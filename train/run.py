@@ -1,0 +1,114 @@
+"""`clausetag train CONFIG`: data → method → thresholds → validation metrics → model directory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from clausetag.decision import decide, tune_thresholds
+from clausetag.metrics import label_metrics
+from clausetag.modeldir import ModelInfo, save_model
+from clausetag.records import Unit
+from clausetag.taxonomy import load_taxonomy
+
+from clausetag.train.card import model_card
+from clausetag.train.config import TrainConfig
+from clausetag.train.data import build_data
+from clausetag.train.methods import FITTERS, seed_everything
+
+log = logging.getLogger(__name__)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{os.cpu_count()} cores ({cpu}), {gpu}"
+
+
+def _selection(validation: dict[str, list[Unit]], n: int, seed: int) -> list[Unit]:
+    """A subsample of every validation source, in proportion, for early stopping."""
+    pool = [u for units in validation.values() for u in units]
+    if len(pool) <= n:
+        return pool
+    return random.Random(seed).sample(pool, n)
+
+
+def evaluate_units(model_scores: np.ndarray, units: list[Unit], thresholds, taxonomy) -> dict:
+    gold = taxonomy.to_matrix([u.labels for u in units])
+    return label_metrics(gold, decide(model_scores, thresholds, taxonomy), taxonomy.names)
+
+
+def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None) -> tuple[Path | None, dict]:
+    """Run a config; returns (model directory or None, metrics)."""
+    started = time.time()
+    seed_everything(cfg.seed)
+    taxonomy = load_taxonomy(cfg.taxonomy)
+    data = build_data(cfg, corpora_root)
+    log.info("training units: %d; validation: %s", len(data.train), data.summary["validation_units"])
+    selection = _selection(data.validation, cfg.validation.max_units_for_selection, cfg.seed)
+    clf = FITTERS[cfg.method](cfg, taxonomy, data.train, selection)
+    train_minutes = (time.time() - started) / 60
+
+    scores = {name: clf.scores([u.text for u in units], [u.section for u in units])
+              for name, units in data.validation.items()}
+    if scores:
+        pooled_scores = np.concatenate(list(scores.values()))
+        pooled_gold = taxonomy.to_matrix([u.labels for units in data.validation.values() for u in units])
+        thresholds = tune_thresholds(pooled_scores, pooled_gold)
+    else:
+        thresholds = np.full(len(taxonomy.names), 0.5, dtype=np.float32)
+    metrics: dict = {"validation": {}, "by_language": {}}
+    by_lang: dict[str, list] = defaultdict(list)
+    for name, units in data.validation.items():
+        metrics["validation"][name] = evaluate_units(scores[name], units, thresholds, taxonomy)
+        for i, u in enumerate(units):
+            by_lang[u.lang].append((scores[name][i], u))
+    for lang, pairs in by_lang.items():
+        metrics["by_language"][lang] = evaluate_units(np.stack([p[0] for p in pairs]), [p[1] for p in pairs],
+                                                      thresholds, taxonomy)
+    metrics["train_minutes"] = round(train_minutes, 2)
+    if hasattr(clf, "training_log"):
+        metrics["finetune"] = clf.training_log
+    for name, m in metrics["validation"].items():
+        log.info("%s: macro-F1 %.1f micro-F1 %.1f (%d units)", name, m["macro_f1"], m["micro_f1"], m["n_units"])
+
+    output = output or cfg.output
+    if not output:
+        return None, metrics
+    encoder = None
+    if cfg.method != "tfidf":
+        from clausetag.encoder.load import encoder_fingerprint, load_encoder
+
+        _, base = load_encoder(cfg.encoder.name)
+        encoder = {"name": cfg.encoder.name, "fingerprint": encoder_fingerprint(base)}
+        inputs = {"prefix": cfg.encoder.prefix, "use_section": cfg.encoder.use_section,
+                  "max_length": cfg.encoder.max_length, "window_stride": 32}
+    else:
+        inputs = {"use_section": cfg.encoder.use_section}
+    info = ModelInfo(
+        method=cfg.method, taxonomy=taxonomy.to_dict(),
+        thresholds={n: round(float(t), 4) for n, t in zip(taxonomy.names, thresholds)},
+        encoder=encoder, inputs=inputs,
+        training={"config_name": cfg.name, "config_path": cfg.path, "config_sha256_16": cfg.hash,
+                  "seed": cfg.seed, "data": data.summary, "train_minutes": round(train_minutes, 2),
+                  "machine": machine(), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z")},
+        metrics=metrics,
+    )
+    path = save_model(output, clf, info, extra_files={"config.toml": cfg.text, "README.md": model_card(info)})
+    return path, metrics
