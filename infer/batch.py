@@ -19,9 +19,9 @@ def _progress(total: int, quiet: bool):
 
 def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, backend: str = "torch",
               resume: bool = False, max_mb: float | None = None, threads: int | None = None,
-              quiet: bool = False) -> dict:
+              quiet: bool = False, encoder: str | None = None) -> dict:
     """Label `inputs`; returns counts {documents, labeled, failed, units, skipped}."""
-    labeler = Labeler.load(model_dir, backend=backend, threads=threads)
+    labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder)
     paths = list(expand_inputs(inputs))
     stats = {"documents": len(paths), "labeled": 0, "failed": 0, "units": 0, "skipped": 0}
     writer = None

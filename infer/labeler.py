@@ -78,12 +78,13 @@ class Labeler:
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, backend: str = "torch", threads: int | None = None,
-             **kwargs) -> "Labeler":
+             encoder: str | None = None, **kwargs) -> "Labeler":
+        """`encoder` overrides where the base encoder is found (Hugging Face id or local path)."""
         from clausetag.classifier import set_threads
 
         set_threads(threads)
         model_dir = Path(model_dir) if model_dir else default_model_dir()
-        model = load_model(model_dir)
+        model = load_model(model_dir, encoder=encoder)
         if backend == "onnx":
             from clausetag.infer.onnx_backend import OnnxClassifier
 

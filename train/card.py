@@ -15,6 +15,13 @@ def _row(name: str, m: dict) -> str:
     return f"| {name} | {m['n_units']} | {m['macro_f1']:.1f} | {m['micro_f1']:.1f} |"
 
 
+def _finetune_lines(log: dict | None) -> list[str]:
+    if not log:
+        return []
+    return [f"Fine-tuning: {log['steps']} steps in {log['finetune_minutes']:.0f} minutes; best selection macro-F1 "
+            f"{log['selection_macro_f1']:.1f} at step {log['best_step']} (the weights kept)."]
+
+
 def model_card(info: ModelInfo) -> str:
     t = info.training
     data = t.get("data", {})
@@ -56,8 +63,9 @@ def model_card(info: ModelInfo) -> str:
         f"CAPP-130 validation policies (held out whole): {', '.join(data.get('capp130_validation_docs', [])) or 'none'}.",
         "",
         "## Validation metrics",
-        "Validation figures (the test parts of the corpora are held back); thresholds were tuned on the",
-        "pooled validation sets, so these figures are optimistic for unseen data.",
+        "Validation figures (the test parts of the corpora are held back). Thresholds (and early stopping)",
+        f"used {', '.join(info.metrics.get('thresholds_tuned_on', [])) or 'the pooled validation sets'}, so the",
+        "figures on those sets are somewhat optimistic for unseen data; sets not listed there are independent.",
         "",
         "| validation set | units | macro-F1 | micro-F1 |",
         "|---|---|---|---|",
@@ -71,6 +79,7 @@ def model_card(info: ModelInfo) -> str:
               "## Training run",
               f"Config `{t.get('config_path')}` (sha256/16 `{t.get('config_sha256_16')}`, seed {t.get('seed')}); "
               f"{t.get('train_minutes')} minutes on {t.get('machine')}; {t.get('created')}.",
+              *_finetune_lines(info.metrics.get("finetune")),
               "",
               "## Limits",
               "- Trained on Chinese app policies, English website policies and five seed policies; other",

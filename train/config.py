@@ -28,6 +28,9 @@ class ValidationSpec:
     holdout_docs: list[str] = field(default_factory=list)  # documents of jsonl sources that validate
     max_units_for_selection: int = 1500  # subsample used for early stopping during fine-tuning
     max_units: int = 0  # cap per validation set (0 = all); for quick runs and tests
+    # Validation sources only scored and reported, never used for thresholds or early stopping
+    # (e.g. ["jsonl:data/seeds"] with holdout_docs for a leave-one-document-out evaluation).
+    evaluate_only: list[str] = field(default_factory=list)
 
 
 @dataclass

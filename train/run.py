@@ -38,7 +38,8 @@ def machine() -> str:
     import torch
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{os.cpu_count()} cores ({cpu}), {gpu}"
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 if hasattr(os, "sysconf") else 0
+    return f"{os.cpu_count()} cores ({cpu}), {ram:.0f} GiB RAM, {gpu}"
 
 
 def _selection(validation: dict[str, list[Unit]], n: int, seed: int) -> list[Unit]:
@@ -61,19 +62,20 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     taxonomy = load_taxonomy(cfg.taxonomy)
     data = build_data(cfg, corpora_root)
     log.info("training units: %d; validation: %s", len(data.train), data.summary["validation_units"])
-    selection = _selection(data.validation, cfg.validation.max_units_for_selection, cfg.seed)
+    tuning = {k: v for k, v in data.validation.items() if k not in cfg.validation.evaluate_only}
+    selection = _selection(tuning, cfg.validation.max_units_for_selection, cfg.seed)
     clf = FITTERS[cfg.method](cfg, taxonomy, data.train, selection)
     train_minutes = (time.time() - started) / 60
 
     scores = {name: clf.scores([u.text for u in units], [u.section for u in units])
               for name, units in data.validation.items()}
-    if scores:
-        pooled_scores = np.concatenate(list(scores.values()))
-        pooled_gold = taxonomy.to_matrix([u.labels for units in data.validation.values() for u in units])
+    if tuning:
+        pooled_scores = np.concatenate([scores[k] for k in tuning])
+        pooled_gold = taxonomy.to_matrix([u.labels for units in tuning.values() for u in units])
         thresholds = tune_thresholds(pooled_scores, pooled_gold)
     else:
         thresholds = np.full(len(taxonomy.names), 0.5, dtype=np.float32)
-    metrics: dict = {"validation": {}, "by_language": {}}
+    metrics: dict = {"validation": {}, "by_language": {}, "thresholds_tuned_on": sorted(tuning)}
     by_lang: dict[str, list] = defaultdict(list)
     for name, units in data.validation.items():
         metrics["validation"][name] = evaluate_units(scores[name], units, thresholds, taxonomy)

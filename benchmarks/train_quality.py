@@ -1,0 +1,143 @@
+"""Train (or read) one model per method and write one quality table.
+
+    python benchmarks/train_quality.py --methods tfidf frozen --existing finetune=models/default
+    python benchmarks/train_quality.py --lodo tfidf             # + seeds leave-one-document-out
+    python benchmarks/train_quality.py --existing opp115=models/opp115 --methods
+
+Per method: macro- and micro-F1 on each validation source (OPP-115 validation, the held-out CAPP-130
+policies in Chinese and English), per language, training minutes and model size. `--lodo` adds the
+seeds leave-one-document-out protocol: five runs of the method's config, each holding one seed policy
+out (scored, never used for thresholds or early stopping), predictions pooled over the five folds.
+Configs: train/configs/{tfidf,frozen,default}.toml (finetune = default.toml), opp115.toml for the
+native 12-label model. Results: benchmarks/results/train_quality.json and a Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = {"tfidf": "tfidf.toml", "frozen": "frozen.toml", "finetune": "default.toml", "opp115": "opp115.toml"}
+SEEDS = "jsonl:data/seeds"
+CACHE = Path.home() / ".cache" / "clausetag" / "bench"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from throughput import machine  # noqa: E402
+
+
+def dir_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and f.parent.name != "onnx") / 2**20
+
+
+def model_row(method: str, model_dir: Path) -> dict:
+    info = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    m = info["metrics"]
+    return {"method": method, "model": str(model_dir), "taxonomy": info["taxonomy"]["name"],
+            "train_minutes": m.get("train_minutes"), "size_mb": round(dir_mb(model_dir), 1),
+            "config_sha256_16": info["training"].get("config_sha256_16"),
+            "validation": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
+                               "units": v["n_units"]} for k, v in m["validation"].items()},
+            "by_language": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
+                                "units": v["n_units"]} for k, v in m["by_language"].items()}}
+
+
+def train_config(method: str, overrides: dict | None = None, output: Path | None = None) -> Path:
+    from clausetag.train.config import load_config
+    from clausetag.train.run import train
+
+    cfg = load_config(ROOT / "train" / "configs" / CONFIGS[method], overrides)
+    path, _ = train(cfg, output or CACHE / method)
+    return path
+
+
+def lodo(method: str, extra: dict) -> dict:
+    """Seeds leave-one-document-out: pooled metrics overall and per language."""
+    from clausetag.corpora import read_jsonl
+    from clausetag.metrics import label_metrics
+    from clausetag.modeldir import load_model
+
+    units = read_jsonl(ROOT / "data" / "seeds").units
+    docs = sorted({u.doc for u in units})
+    gold, pred, langs, minutes = [], [], [], []
+    for doc in docs:
+        print(f"{method} LODO: holding out {doc}", file=sys.stderr)
+        t0 = time.time()
+        out = train_config(method, {"validation.holdout_docs": [doc], "validation.evaluate_only": [SEEDS], **extra},
+                           CACHE / f"{method}-lodo")
+        minutes.append((time.time() - t0) / 60)
+        model = load_model(out)
+        held = [u for u in units if u.doc == doc]
+        _, decided = model.predict([u.text for u in held], [u.section for u in held])
+        gold.append(model.taxonomy.to_matrix([u.labels for u in held]))
+        pred.append(decided)
+        langs += [u.lang for u in held]
+    gold, pred, langs = np.concatenate(gold), np.concatenate(pred), np.array(langs)
+    names = model.taxonomy.names
+    result = {"folds": len(docs), "minutes": round(sum(minutes), 1), "overrides": {k: v for k, v in extra.items()}}
+    for key, mask in [("all", np.ones(len(langs), bool))] + [(l, langs == l) for l in sorted(set(langs))]:
+        m = label_metrics(gold[mask], pred[mask], names)
+        result[key] = {"macro_f1": round(m["macro_f1"], 1), "micro_f1": round(m["micro_f1"], 1), "units": int(mask.sum())}
+    return result
+
+
+COLUMNS = [("opp115:validation", "OPP-115 val (en)"), ("capp130:zh", "CAPP-130 val zh"),
+           ("capp130:en", "CAPP-130 val en (MT)"), ("lodo:zh", "seeds LODO zh"), ("lodo:cs", "seeds LODO cs")]
+
+
+def table(rows: list[dict]) -> str:
+    head = "| method | " + " | ".join(c for _, c in COLUMNS) + " | train min | size MB |"
+    lines = [head, "|---|" + "---:|" * (len(COLUMNS) + 2),
+             "| | " + " | ".join("macro / micro" for _ in COLUMNS) + " | | |"]
+    for r in rows:
+        cells = []
+        for key, _ in COLUMNS:
+            v = r.get("lodo", {}).get(key[5:]) if key.startswith("lodo:") else r["validation"].get(key)
+            cells.append(f"{v['macro_f1']} / {v['micro_f1']}" if v else "–")
+        lines.append(f"| {r['method']} | " + " | ".join(cells) + f" | {r['train_minutes']} | {r['size_mb']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--methods", nargs="*", default=["tfidf", "frozen"], choices=list(CONFIGS))
+    ap.add_argument("--existing", nargs="*", default=[], metavar="METHOD=DIR",
+                    help="read an already trained model instead of training, e.g. finetune=models/default")
+    ap.add_argument("--lodo", nargs="*", default=[], choices=list(CONFIGS)[:3])
+    ap.add_argument("--lodo-set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="overrides for the LODO runs only, e.g. frozen.max_units=4000")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_quality.json")
+    args = ap.parse_args()
+    from clausetag.settings import defaults  # noqa: F401  (fail early if the package is not installed)
+
+    previous = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {"rows": []}
+    rows = {r["method"]: r for r in previous["rows"]}
+    for item in args.existing:
+        method, _, path = item.partition("=")
+        rows[method] = {**rows.get(method, {}), **model_row(method, ROOT / path if not Path(path).is_absolute() else Path(path))}
+    for method in args.methods:
+        t0 = time.time()
+        print(f"training {method} ...", file=sys.stderr)
+        rows[method] = {**rows.get(method, {}), **model_row(method, train_config(method))}
+        print(f"{method}: {time.time() - t0:.0f} s", file=sys.stderr)
+    extra = dict(kv.split("=", 1) for kv in args.lodo_set)
+    for method in args.lodo:
+        rows.setdefault(method, {"method": method, "validation": {}, "train_minutes": None, "size_mb": None})
+        rows[method]["lodo"] = lodo(method, extra)
+    order = [m for m in CONFIGS if m in rows]
+    result = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "command": " ".join(sys.argv),
+              "rows": [rows[m] for m in order]}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, args.out)
+    print(f"machine: {result['machine']}\n\n{table([r for r in result['rows'] if r.get('taxonomy', 'harmonized') == 'harmonized'])}")
+
+
+if __name__ == "__main__":
+    main()
