@@ -115,6 +115,8 @@ def label(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted batch into the same output."),
     max_mb: Optional[float] = typer.Option(None, "--max-mb", help="Refuse files larger than this (default 20)."),
     threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
+    encoder: Optional[str] = typer.Option(None, help="Where the model's base encoder is (Hugging Face id or "
+                                          "local path; default: the one named in the model)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
@@ -128,7 +130,7 @@ def label(
     if resume and output is None:
         fail("--resume needs -o OUTPUT")
     try:
-        stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet)
+        stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder)
     except ModelError as e:
         fail(str(e))
     raise typer.Exit(1 if stats["failed"] else 0)
@@ -150,6 +152,8 @@ def train(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Model directory (default: the config's `output`)."),
     set_: list[str] = typer.Option([], "--set", help="Override a setting, e.g. --set finetune.max_minutes=5."),
     corpora: Optional[Path] = typer.Option(None, help="Corpora folder (default: setting CLAUSETAG_CORPORA)."),
+    encoder: Optional[str] = typer.Option(None, help="Base encoder (Hugging Face id or local path); same as "
+                                          "--set encoder.name=..."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
 ) -> None:
     """Train a model from a config file (methods: tfidf, frozen, finetune)."""
@@ -162,13 +166,93 @@ def train(
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
     try:
-        cfg = load_config(config, _parse_overrides(set_))
+        overrides = _parse_overrides(set_)
+        if encoder:
+            overrides["encoder.name"] = encoder
+        cfg = load_config(config, overrides)
         path, metrics = run_training(cfg, output, corpora)
     except (ConfigError, CorpusError) as e:
         fail(str(e))
     for name, m in metrics["validation"].items():
         typer.echo(f"{name}: macro-F1 {m['macro_f1']:.1f}, micro-F1 {m['micro_f1']:.1f} ({m['n_units']} units)")
     typer.echo(f"trained in {metrics['train_minutes']:.1f} min" + (f"; model written to {path}" if path else ""))
+
+
+@app.command()
+def evaluate(
+    gold: str = typer.Argument(..., help="Annotated JSONL file or folder in the common schema (e.g. data/seeds), or a "
+                               "corpus spec: opp115:validation, capp130:zh, capp130:en. With --rerender: the "
+                               "predictions.jsonl of an earlier evaluation."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: evaluation)."),
+    compare: Optional[Path] = typer.Option(None, "--compare", help="A second model directory, shown side by side."),
+    resamples: Optional[int] = typer.Option(None, "--resamples", min=1, help="Bootstrap resamples (default 1000)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Bootstrap seed (default 0)."),
+    rerender: bool = typer.Option(False, "--rerender", help="Recompute metrics and report from GOLD = an earlier "
+                                  "run's predictions.jsonl, without the models."),
+    corpora: Optional[Path] = typer.Option(None, help="Corpora folder (default: setting CLAUSETAG_CORPORA)."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+) -> None:
+    """Score an annotated gold set: metrics with bootstrap intervals, report.html, metrics.json, predictions."""
+    from clausetag.corpora import CorpusError
+    from clausetag.evaluation import BootstrapConfig
+    from clausetag.evaluation_run import (REPORT_FILE, EvaluationError, read_predictions, run_evaluation,
+                                          write_evaluation)
+    from clausetag.modeldir import ModelError
+    from clausetag.settings import defaults
+
+    log = (lambda line: None) if quiet else (lambda line: typer.echo(f"clausetag: {line}", err=True))
+    out_dir = output or Path(defaults()["evaluate"]["output"])
+    cfg = BootstrapConfig.load(resamples=resamples, seed=seed)
+    try:
+        if rerender:
+            if model is not None or compare is not None:
+                fail("--rerender uses the models saved in the predictions file; drop --model/--compare")
+            gold_set, runs, labels = read_predictions(Path(gold))
+            metrics = write_evaluation(out_dir, gold_set, runs, labels, cfg)
+        else:
+            from clausetag.classifier import set_threads
+            from clausetag.infer.labeler import default_model_dir
+
+            set_threads(threads)
+            metrics = run_evaluation(gold, model or default_model_dir(), compare, out_dir, cfg, corpora, log)
+    except (EvaluationError, ModelError, CorpusError) as e:
+        fail(str(e))
+    o = metrics["overall"]
+    for role, meta in metrics["models"].items():
+        m = o["models"][role]
+        typer.echo(f"{meta['name']}: macro-F1 {m['macro_f1']:.1f} [{m['ci']['macro_f1'][0]:.1f}-"
+                   f"{m['ci']['macro_f1'][1]:.1f}], micro-F1 {m['micro_f1']:.1f} [{m['ci']['micro_f1'][0]:.1f}-"
+                   f"{m['ci']['micro_f1'][1]:.1f}] ({o['units']} units, {o['documents']} documents)")
+    typer.echo(f"report: {out_dir / REPORT_FILE}")
+
+
+@app.command()
+def report(
+    labels: Path = typer.Argument(..., help="The JSONL that `clausetag label` wrote."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: coverage)."),
+    checklist: Optional[Path] = typer.Option(None, "--checklist", help="A disclosure checklist TOML (default: the "
+                                             "packaged PIPL Art. 17 / GDPR Art. 13-14 mapping)."),
+) -> None:
+    """Coverage per policy and for the batch: categories disclosed, evidence, PIPL/GDPR checklist (HTML, CSV, JSON)."""
+    import tomllib
+
+    from clausetag.coverage import REPORT_FILE, CoverageError, write_report
+    from clausetag.settings import defaults
+
+    out_dir = output or Path(defaults()["report"]["output"])
+    if checklist is not None and not checklist.is_file():
+        fail(f"{checklist}: no such checklist file")
+    try:
+        cov = write_report(labels, out_dir, str(checklist) if checklist else None)
+    except CoverageError as e:
+        fail(str(e))
+    except (tomllib.TOMLDecodeError, KeyError) as e:
+        fail(f"{checklist}: not a valid checklist ({e})")
+    failed = len(cov.policies) - len(cov.labeled)
+    typer.echo(f"{len(cov.policies)} policies ({len(cov.labeled)} labeled" + (f", {failed} failed" if failed else "")
+               + f"); report: {out_dir / REPORT_FILE}")
 
 
 def main() -> None:

@@ -1,0 +1,302 @@
+"""`clausetag evaluate`: the evaluation core against scikit-learn on a hand-made gold set (no model),
+the written files, re-rendering, the report in a real browser, the CLI end to end and its errors."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, precision_recall_fscore_support
+
+from browser import render, requires_chromium
+from clausetag.evaluation import (BootstrapConfig, cluster_counts, clusters_for, evaluate_arrays, resample_counts,
+                                  resampled_metrics, reliability, top_errors)
+from clausetag.evaluation_run import GoldSet, ModelRun, write_evaluation
+from clausetag.records import Unit
+
+LABELS = ["collection_use", "third_party_sharing", "user_rights", "other"]
+# (doc, lang, gold labels, scores in LABELS order); 12 units, 3 documents, 2 languages
+UNITS = [
+    ("d1", "zh", ["collection_use"], [0.90, 0.20, 0.10, 0.05]),
+    ("d1", "zh", ["collection_use", "third_party_sharing"], [0.70, 0.40, 0.10, 0.05]),
+    ("d1", "zh", ["other"], [0.30, 0.10, 0.10, 0.80]),
+    ("d1", "zh", ["user_rights"], [0.20, 0.10, 0.45, 0.30]),
+    ("d2", "zh", ["third_party_sharing"], [0.60, 0.80, 0.10, 0.10]),
+    ("d2", "zh", ["collection_use"], [0.55, 0.30, 0.20, 0.10]),
+    ("d2", "zh", ["other"], [0.10, 0.10, 0.20, 0.60]),
+    ("d2", "zh", ["user_rights"], [0.10, 0.20, 0.90, 0.10]),
+    ("d3", "cs", ["collection_use"], [0.35, 0.10, 0.10, 0.50]),
+    ("d3", "cs", ["third_party_sharing"], [0.40, 0.65, 0.10, 0.10]),
+    ("d3", "cs", ["user_rights", "collection_use"], [0.60, 0.10, 0.70, 0.10]),
+    ("d3", "cs", ["other"], [0.20, 0.55, 0.10, 0.40]),
+]
+THRESHOLDS = np.array([0.5, 0.5, 0.5, 0.5])
+CFG = BootstrapConfig(resamples=300, seed=1)
+
+
+def arrays():
+    gold = np.array([[l in u[2] for l in LABELS] for u in UNITS])
+    scores = np.array([u[3] for u in UNITS])
+    return gold, scores, scores >= THRESHOLDS, [u[0] for u in UNITS], [u[1] for u in UNITS]
+
+
+def sk(gold, pred):
+    """Reference numbers from scikit-learn, in percent."""
+    p, r, f, s = precision_recall_fscore_support(gold, pred, average=None, zero_division=0)
+    mp, mr, mf, _ = precision_recall_fscore_support(gold, pred, average="micro", zero_division=0)
+    present = s > 0
+    return {"per_label": {n: (100 * p[i], 100 * r[i], 100 * f[i], s[i]) for i, n in enumerate(LABELS)},
+            "macro_f1": 100 * f[present].mean(), "macro_precision": 100 * p[present].mean(),
+            "macro_recall": 100 * r[present].mean(), "micro_f1": 100 * mf, "micro_precision": 100 * mp,
+            "micro_recall": 100 * mr}
+
+
+def assert_matches(m: dict, ref: dict):
+    for n, (p, r, f, s) in ref["per_label"].items():
+        got = m["per_label"][n]
+        assert got["precision"] == pytest.approx(p) and got["recall"] == pytest.approx(r)
+        assert got["f1"] == pytest.approx(f) and got["support"] == s
+    for k in ("macro_f1", "macro_precision", "macro_recall", "micro_f1", "micro_precision", "micro_recall"):
+        assert m[k] == pytest.approx(ref[k]), k
+
+
+def test_metrics_and_breakdowns_match_sklearn():
+    gold, scores, pred, docs, langs = arrays()
+    r = evaluate_arrays(gold, {"model": pred}, LABELS, docs, langs, {"model": scores}, {"model": THRESHOLDS}, CFG)
+    assert_matches(r["overall"]["models"]["model"], sk(gold, pred))
+    assert r["overall"]["resampled"] == "document" and r["overall"]["documents"] == 3
+    for lang in ("zh", "cs"):
+        idx = [i for i, l in enumerate(langs) if l == lang]
+        assert_matches(r["by_language"][lang]["models"]["model"], sk(gold[idx], pred[idx]))
+    assert r["by_language"]["zh"]["resampled"] == "document"  # two documents
+    assert r["by_language"]["cs"]["resampled"] == "unit"  # one document: its units are resampled
+    for doc in ("d1", "d2", "d3"):
+        idx = [i for i, d in enumerate(docs) if d == doc]
+        assert_matches(r["by_document"][doc]["models"]["model"], sk(gold[idx], pred[idx]))
+        assert r["by_document"][doc]["units"] == 4
+    # intervals: ordered and seeded (same seed → same numbers; another seed → other draws)
+    m = r["overall"]["models"]["model"]
+    for k, (lo, hi) in m["ci"].items():
+        assert 0 <= lo <= hi <= 100, k
+    again = evaluate_arrays(gold, {"model": pred}, LABELS, docs, langs, cfg=CFG)
+    assert again["overall"]["models"]["model"]["ci"] == m["ci"]
+    assert not np.array_equal(next(resample_counts(3, 50, seed=1)), next(resample_counts(3, 50, seed=2)))
+    # charts' numbers
+    assert np.array_equal(r["cooccurrence"]["model"], gold.astype(int).T @ pred.astype(int))
+    for j, n in enumerate(LABELS):
+        pr = r["precision_recall"]["model"][n]
+        assert pr["average_precision"] == pytest.approx(100 * average_precision_score(gold[:, j], scores[:, j]))
+        assert pr["precision_at_threshold"] == pytest.approx(m["per_label"][n]["precision"])
+        assert pr["recall_at_threshold"] == pytest.approx(m["per_label"][n]["recall"])
+    cal = r["calibration"]["model"]
+    assert cal["pairs"] == 48 and sum(b["count"] for b in cal["bins"]) == 48
+    assert cal["brier"] == pytest.approx(np.mean((scores - gold) ** 2))
+    ece = sum(b["count"] * abs(b["fraction_gold"] - b["mean_score"]) for b in cal["bins"] if b["count"]) / 48
+    assert cal["ece"] == pytest.approx(ece)
+
+
+def test_document_bootstrap_matches_weighted_sklearn():
+    """Each resample equals scikit-learn on the units weighted by how often their document was drawn."""
+    gold, _, pred, docs, _ = arrays()
+    clusters, unit = clusters_for(docs, len(docs))
+    assert unit == "document" and clusters.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    weights = next(resample_counts(3, 20, seed=5))
+    got = resampled_metrics(cluster_counts(gold, pred, clusters), weights)
+    for r, w in enumerate(weights):
+        sw = w[clusters]
+        p, rec, f, s = precision_recall_fscore_support(gold, pred, average=None, zero_division=0, sample_weight=sw)
+        _, _, mf, _ = precision_recall_fscore_support(gold, pred, average="micro", zero_division=0, sample_weight=sw)
+        assert got["micro_f1"][r] == pytest.approx(mf)
+        assert got["macro_f1"][r] == pytest.approx(f[s > 0].mean())
+        for j in range(len(LABELS)):
+            if s[j] > 0:
+                assert got["recall"][r, j] == pytest.approx(rec[j])
+                assert got["f1"][r, j] == pytest.approx(f[j])
+            else:  # undefined in this resample: left out of the interval
+                assert np.isnan(got["recall"][r, j])
+
+
+def test_top_errors_and_reliability_bins():
+    gold, scores, pred, _, _ = arrays()
+    errs = top_errors(gold, pred, scores, LABELS, k=5)
+    fp = errs["collection_use"]["false_positive"]  # unit 5 (0.60) is the only false positive
+    assert fp == [4]
+    assert errs["collection_use"]["false_negative"] == [8]  # 0.35
+    assert errs["third_party_sharing"]["false_negative"] == [1]
+    assert errs["other"]["false_negative"] == [11]
+    rel = reliability(np.array([[1], [0], [1], [0]]), np.array([[0.95], [0.05], [0.55], [0.52]]), bins=10)
+    b5 = rel["bins"][5]
+    assert b5["count"] == 2 and b5["fraction_gold"] == 0.5 and b5["mean_score"] == pytest.approx(0.535)
+
+
+def flat(d, prefix=""):
+    """Nested dicts and lists as one {path: value} dict (for approximate comparison)."""
+    items = d.items() if isinstance(d, dict) else enumerate(d) if isinstance(d, list) else None
+    if items is None:
+        return {prefix: d}
+    out = {}
+    for k, v in items:
+        out.update(flat(v, f"{prefix}/{k}"))
+    return out
+
+
+def _meta(name: str, thresholds) -> dict:
+    return {"path": f"/models/{name}", "name": name, "method": "test", "taxonomy": "harmonized", "labels": LABELS,
+            "thresholds": dict(zip(LABELS, map(float, thresholds))), "encoder": None, "encoder_fingerprint_16": None,
+            "config_name": name, "config_sha256_16": "0123456789abcdef", "seed": 0, "created": "today",
+            "train_units": 0, "training_sources": [{"spec": "jsonl:x", "weight": 1.0, "units_used": 1, "docs": 1,
+                                                    "sha256_16": "fedcba9876543210"}], "model_json_sha256": "0" * 64}
+
+
+def _gold_set() -> GoldSet:
+    units = [Unit(id=f"u{i}", doc=d, lang=l, text=f"Sentence {i} <b>&amp;</b>", labels=g, section="§ 1")
+             for i, (d, l, g, _) in enumerate(UNITS)]
+    prov = {"spec": "hand-made", "kind": "files", "files": [{"path": "gold.jsonl", "sha256": "a" * 64}],
+            "sha256": "a" * 64, "sha256_of": "files", "units_sha256": "b" * 64, "units": 12, "documents": 3,
+            "languages": {"zh": 8, "cs": 4}, "native_taxonomy": "harmonized", "mapped_to": "harmonized"}
+    return GoldSet("hand-made", units, prov)
+
+
+def clausetag(*args):
+    return subprocess.run([sys.executable, "-m", "clausetag.cli", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=600)
+
+
+def invoke(*args):
+    """The CLI in-process (fast: no interpreter start, torch already imported)."""
+    from typer.testing import CliRunner
+
+    from clausetag.cli import app
+
+    r = CliRunner().invoke(app, list(map(str, args)))
+    return subprocess.CompletedProcess(args, r.exit_code, r.stdout, r.stderr)
+
+
+def assert_one_line_error(r, *words):
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("clausetag: error:")
+    for w in words:
+        assert w in r.stderr
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """A two-model evaluation of the hand-made set written to disk, without any model."""
+    gold, scores, pred, _, _ = arrays()
+    other = np.clip(scores[:, ::-1] * 0.5 + scores * 0.6, 0, 1)  # a second, different "model"
+    runs = [ModelRun("model", _meta("alpha", THRESHOLDS), scores, pred),
+            ModelRun("compare", _meta("beta", THRESHOLDS), other, other >= THRESHOLDS)]
+    out = tmp_path_factory.mktemp("evaluation")
+    metrics = write_evaluation(out, _gold_set(), runs, LABELS, CFG)
+    return out, metrics, gold, runs
+
+
+def test_written_files_and_rerender(written, tmp_path):
+    out, metrics, gold, runs = written
+    saved = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert saved["gold"]["sha256"] == "a" * 64 and saved["models"]["model"]["config_sha256_16"] == "0123456789abcdef"
+    a, b = saved["overall"]["models"]["model"], saved["overall"]["models"]["compare"]
+    assert_matches(a, sk(gold, runs[0].pred))
+    assert_matches(b, sk(gold, runs[1].pred))
+    diff = saved["overall"]["difference"]
+    for n in LABELS:
+        assert diff["per_label"][n]["f1"] == pytest.approx(a["per_label"][n]["f1"] - b["per_label"][n]["f1"])
+        lo, hi = diff["per_label"][n]["ci"]["f1"]
+        assert lo <= hi
+    assert diff["macro_f1"] == pytest.approx(a["macro_f1"] - b["macro_f1"])
+    lines = (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 13 and json.loads(lines[1])["predicted"]["model"] == ["collection_use"]
+    # re-render from predictions.jsonl alone: the same numbers
+    r = clausetag("evaluate", out / "predictions.jsonl", "--rerender", "-o", tmp_path / "again", "--resamples", 300,
+                  "--seed", 1)
+    assert r.returncode == 0, r.stderr
+    again = json.loads((tmp_path / "again" / "metrics.json").read_text(encoding="utf-8"))
+    for key in ("overall", "by_language", "by_document", "cooccurrence", "calibration", "precision_recall"):
+        assert flat(again[key]) == pytest.approx(flat(saved[key])), key
+    assert (tmp_path / "again" / "report.html").stat().st_size > 1_000_000
+
+
+@requires_chromium
+def test_report_renders_in_chromium(written):
+    out, *_ = written
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script src=" not in html and "<link " not in html  # everything inline
+    probe = """
+    const t=document.getElementById('per-label');t.tHead.rows[0].cells[5].click();
+    document.body.dataset.firstLabel=t.tBodies[0].rows[0].cells[0].textContent;
+    const f=document.querySelector('.filters[data-target=errors]');const s=f.querySelector('select[data-key=label]');
+    s.value='other';s.dispatchEvent(new Event('input'));
+    document.body.dataset.errorRows=[...document.getElementById('errors').tBodies[0].rows].filter(r=>!r.hidden).length;
+    """
+    page = render(out / "report.html", probe, screenshot="evaluate-report.png")
+    assert page.console == []
+    dom = page.dom
+    assert dom.count('class="main-svg"') >= 14  # plotly drew every chart (two SVG layers per chart)
+    for chart_id in ("chart-label-f1", "chart-difference", "chart-groups", "chart-cooccurrence", "chart-reliability",
+                     "chart-pr"):
+        assert f'id="{chart_id}"' in dom and "plot-container" in dom
+    for table_id in ("summary", "per-label", "by-language", "by-document", "errors", "gold-files"):
+        assert f'<table id="{table_id}"' in dom
+    per_label = written[1]["overall"]["models"]["model"]["per_label"]
+    first = dom.split('data-first-label="')[1].split('"')[0]  # sorted by F1 of model A, ascending
+    assert per_label[first]["f1"] == min(m["f1"] for m in per_label.values())
+    shown = int(dom.split('data-error-rows="')[1].split('"')[0])  # the label filter kept the `other` rows only
+    assert shown == dom.count('data-label="other"') > 0 and shown < dom.count("<tr data-model=")
+    assert "Sentence 1 &lt;b&gt;&amp;amp;" in dom  # unit text escaped
+    assert "0123456789abcdef" in dom and "a" * 64 in dom  # provenance
+
+
+def _fake_model_dir(path: Path) -> Path:
+    from clausetag.modeldir import ModelInfo
+    from clausetag.taxonomy import load_taxonomy
+
+    tax = load_taxonomy("harmonized")
+    path.mkdir()
+    info = ModelInfo(method="tfidf", taxonomy=tax.to_dict(), thresholds={n: 0.5 for n in tax.names})
+    (path / "model.json").write_text(json.dumps(asdict(info)), encoding="utf-8")
+    return path
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    model = _fake_model_dir(tmp_path / "model")
+    assert_one_line_error(invoke("evaluate", tmp_path / "nope.jsonl", "-m", model), "nope.jsonl", "no such file")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "doc": "d", "lang": "en", "text": "x", "labels": ["collection_use"]}\nnot json\n')
+    assert_one_line_error(invoke("evaluate", bad, "-m", model), "bad.jsonl:2")
+    unknown = tmp_path / "unknown.jsonl"
+    unknown.write_text('{"id": "1", "doc": "d", "lang": "en", "text": "x", "labels": ["nonsense"]}\n')
+    assert_one_line_error(invoke("evaluate", unknown, "-m", model), "unknown.jsonl:1", "nonsense")
+    assert_one_line_error(invoke("evaluate", bad, "-m", tmp_path / "no-model"), "no-model")
+    assert_one_line_error(invoke("evaluate", bad, "--rerender"), "bad.jsonl")
+
+
+@pytest.mark.slow
+def test_cli_end_to_end_on_seed_subset(tiny_model, tmp_path):
+    seeds = Path(__file__).resolve().parents[1] / "data" / "seeds"
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    for name in ("000_7b5a3971007343a4.jsonl", "003_b7ec3afbff0be310.jsonl"):
+        lines = (seeds / name).read_text(encoding="utf-8").splitlines()[:20]
+        (gold / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = clausetag("evaluate", gold, "-m", tiny_model, "--compare", tiny_model, "-o", out, "--resamples", 100, "-q")
+    assert r.returncode == 0, r.stderr
+    assert "macro-F1" in r.stdout and str(out / "report.html") in r.stdout
+    m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert m["gold"]["units"] == 40 and m["gold"]["documents"] == 2 and set(m["by_language"]) == {"zh", "cs"}
+    listing = "".join(f"{hashlib.sha256((gold / n).read_bytes()).hexdigest()}  {n}\n" for n in sorted(os.listdir(gold)))
+    assert m["gold"]["sha256"] == hashlib.sha256(listing.encode()).hexdigest()
+    info = json.loads((tiny_model / "model.json").read_text(encoding="utf-8"))
+    assert m["models"]["model"]["config_sha256_16"] == info["training"]["config_sha256_16"]
+    assert m["models"]["model"]["training_sources"][0]["spec"] == "jsonl:data/seeds"
+    # the same model twice: identical numbers, zero differences
+    assert m["overall"]["models"]["model"] == m["overall"]["models"]["compare"]
+    assert all(d["f1"] == 0 for d in m["overall"]["difference"]["per_label"].values())
+    preds = (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(preds) == 41 and set(json.loads(preds[1])["scores"]) == {"model", "compare"}
