@@ -4,7 +4,6 @@ tables, plotly charts with plotly.js inlined (the pages work offline, from a fil
 from __future__ import annotations
 
 import html
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -165,9 +164,6 @@ def write_report_file(path: Path, text: str) -> None:
     from clausetag.infer.output import atomic_write_text
 
     atomic_write_text(path, text)
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod(0o666 & ~umask)
 
 
 def page(title: str, header: str, body: str, with_charts: bool = False) -> str:

@@ -23,11 +23,15 @@ def partial_path(out: Path) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename; the file gets the permissions a normally created one would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
