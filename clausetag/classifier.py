@@ -122,19 +122,10 @@ class EncoderClassifier(nn.Module):
     def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
         """Sigmoid scores; a unit longer than the window is scored per window and the maximum kept."""
         self.eval()
-        n_labels = self.head.out_features
-        out = np.zeros((len(texts), n_labels), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        for i in range(0, len(order), batch_size):
-            idx = order[i : i + batch_size]
-            b = self.encode_batch([texts[j] for j in idx], None if sections is None else [sections[j] for j in idx],
-                                  truncate=False)
-            probs = torch.sigmoid(self(b["input_ids"], b["attention_mask"])).numpy()
-            owner = b["overflow_to_sample_mapping"].numpy()
-            agg = np.zeros((len(idx), n_labels), dtype=np.float32)
-            np.maximum.at(agg, owner, probs)
-            out[idx] = agg
-        return out
+        def run(b) -> np.ndarray:
+            return torch.sigmoid(self(b["input_ids"], b["attention_mask"])).numpy()
+
+        return windowed_scores(self, texts, sections, run, batch_size)
 
     # persistence
     def save(self, directory: Path) -> None:
@@ -172,6 +163,22 @@ class EncoderClassifier(nn.Module):
         head = {k: v.to(torch.float32) for k, v in load_file(str(directory / cls.HEAD_FILE)).items()}
         model.head.load_state_dict(head)
         return model.eval()
+
+
+def windowed_scores(clf: "EncoderClassifier", texts, sections, run_probs, batch_size: int = 64) -> np.ndarray:
+    """Length-sorted, dynamically padded batches of windows; `run_probs(batch) -> [windows, labels]`
+    probabilities; per unit the maximum over its windows (nothing is truncated)."""
+    n_labels = clf.head.out_features
+    out = np.zeros((len(texts), n_labels), dtype=np.float32)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        b = clf.encode_batch([texts[j] for j in idx], None if sections is None else [sections[j] for j in idx],
+                             truncate=False)
+        agg = np.zeros((len(idx), n_labels), dtype=np.float32)
+        np.maximum.at(agg, b["overflow_to_sample_mapping"].numpy(), run_probs(b))
+        out[idx] = agg
+    return out
 
 
 def _to_fp16(path: Path) -> None:

@@ -6,13 +6,14 @@ import hashlib
 import logging
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from clausetag.classifier import EncoderClassifier
+from clausetag.classifier import EncoderClassifier, windowed_scores
 from clausetag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,27 +62,36 @@ def cache_path(model_dir: Path) -> Path:
 
 def export_int8(clf: EncoderClassifier, target: Path) -> Path:
     """Export to ONNX (fp32), quantize weights to int8 (dynamic), write atomically."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     clf.eval()
     # Trace with eager attention and a padded batch, so the padding-mask path is part of the graph.
     clf.encoder.set_attn_implementation("eager")
     texts = ["A short one.", "A longer sentence, so that the batch needs padding to line up."]
     batch = clf.encode_batch(texts, ["Section", "Another section"] if clf.inputs.use_section else None)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        fp32 = Path(tmp) / "model.onnx"
-        torch.onnx.export(
-            _Exportable(clf), (batch["input_ids"], batch["attention_mask"]), str(fp32),
-            input_names=["input_ids", "attention_mask"], output_names=["scores"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                          "scores": {0: "batch"}},
-            opset_version=17, dynamo=False,
-        )
-        int8 = Path(tmp) / "model-int8.onnx"
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Gather"])
-        os.replace(int8, target)
+    root, level = logging.getLogger(), logging.getLogger().level
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer and quantizer advice, not problems of this export
+        root.setLevel(logging.ERROR)
+        try:
+            _export_and_quantize(clf, batch, Path(tmp), target)
+        finally:
+            root.setLevel(level)
     return target
+
+
+def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32, int8 = tmp / "model.onnx", tmp / "model-int8.onnx"
+    torch.onnx.export(
+        _Exportable(clf), (batch["input_ids"], batch["attention_mask"]), str(fp32),
+        input_names=["input_ids", "attention_mask"], output_names=["scores"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                      "scores": {0: "batch"}},
+        opset_version=17, dynamo=False,
+    )
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul", "Gather"])
+    os.replace(int8, target)
 
 
 class OnnxClassifier:
@@ -107,16 +117,8 @@ class OnnxClassifier:
         return cls(model.classifier, path)
 
     def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
-        n_labels = self.clf.head.out_features
-        out = np.zeros((len(texts), n_labels), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        for i in range(0, len(order), batch_size):
-            idx = order[i : i + batch_size]
-            b = self.clf.encode_batch([texts[j] for j in idx],
-                                      None if sections is None else [sections[j] for j in idx], truncate=False)
-            probs = self.session.run(None, {"input_ids": b["input_ids"].numpy().astype(np.int64),
-                                            "attention_mask": b["attention_mask"].numpy().astype(np.int64)})[0]
-            agg = np.zeros((len(idx), n_labels), dtype=np.float32)
-            np.maximum.at(agg, b["overflow_to_sample_mapping"].numpy(), probs)
-            out[idx] = agg
-        return out
+        def run(b) -> np.ndarray:
+            return self.session.run(None, {"input_ids": b["input_ids"].numpy().astype(np.int64),
+                                           "attention_mask": b["attention_mask"].numpy().astype(np.int64)})[0]
+
+        return windowed_scores(self.clf, texts, sections, run, batch_size)

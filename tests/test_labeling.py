@@ -144,3 +144,24 @@ def test_python_api_and_long_unit_windows(tiny_model):
     batch = labeler.model.classifier.encode_batch([long], [None], truncate=False)
     assert batch["input_ids"].shape[0] > 1  # several windows, not one truncated input
     assert scores.shape == (1, 9)
+
+
+def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
+    from clausetag.infer.labeler import Labeler
+    from clausetag.infer.onnx_backend import cache_path
+
+    texts = ["我们会收集您的手机号码。", "We share your data with advertisers.", "Kontaktujte nás na e-mailu.",
+             "If you have questions about this policy, contact privacy@example.com. " * 12]  # several windows
+    torch_scores = Labeler.load(tiny_model).model.scores(texts)
+    onnx_model = Labeler.load(tiny_model, backend="onnx").model
+    path = cache_path(tiny_model)
+    assert path.exists() and path.parent.parent == tiny_model
+    mtime = path.stat().st_mtime_ns
+    onnx_scores = onnx_model.scores(texts)
+    assert onnx_scores.shape == torch_scores.shape
+    assert abs(onnx_scores - torch_scores).mean() < 0.05  # int8 weights: close, not equal
+    Labeler.load(tiny_model, backend="onnx")
+    assert path.stat().st_mtime_ns == mtime  # exported once, then reused
+    out = tmp_path / "o.jsonl"
+    r = clausetag("label", tmp_path / "none.txt", "-m", tiny_model, "--backend", "onnx", "-o", out, "-q")
+    assert r.returncode == 1 and "none.txt" in r.stderr and "Traceback" not in r.stderr
