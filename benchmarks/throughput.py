@@ -131,15 +131,14 @@ def accuracy_gap(model_dir: Path) -> list[dict]:
     from clausetag.corpora import load_source, read_jsonl
     from clausetag.infer.labeler import Labeler
     from clausetag.metrics import label_metrics
-    from clausetag.train.data import attach_sections
 
     torch_model = Labeler.load(model_dir).model
     onnx_model = Labeler.load(model_dir, backend="onnx").model
     tax = torch_model.taxonomy
-    val_docs = set(torch_model.info.training.get("capp130_validation_docs", []))
+    val_docs = set(torch_model.info.capp130_validation_docs)
     sets = {"seeds (data/seeds)": read_jsonl(ROOT / "data" / "seeds").mapped(tax)}
     if val_docs:
-        sets["CAPP-130 zh validation policies"] = attach_sections(load_source("capp130:zh", docs=val_docs).mapped(tax))
+        sets["CAPP-130 zh validation policies"] = load_source("capp130:zh", docs=val_docs).mapped(tax)
     rows = []
     for name, units in sets.items():
         gold = tax.to_matrix([u.labels for u in units])
@@ -208,7 +207,7 @@ def main() -> None:
             raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     sentences.unlink()
-    result = {"machine": machine(), "model": str(args.model), "command": " ".join(sys.argv),
+    result = {"machine": machine(), "model": str(args.model), "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:]),
               "date": time.strftime("%Y-%m-%d"), "rows": rows}
     if args.accuracy:
         result["onnx_accuracy"] = accuracy_gap(args.model)

@@ -113,7 +113,7 @@ def main() -> None:
                     help="overrides for the LODO runs only, e.g. frozen.max_units=4000")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_quality.json")
     args = ap.parse_args()
-    from clausetag.settings import defaults  # noqa: F401  (fail early if the package is not installed)
+    import clausetag  # noqa: F401  (fail early if the package is not installed)
 
     previous = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {"rows": []}
     rows = {r["method"]: r for r in previous["rows"]}
@@ -130,8 +130,9 @@ def main() -> None:
         rows.setdefault(method, {"method": method, "validation": {}, "train_minutes": None, "size_mb": None})
         rows[method]["lodo"] = lodo(method, extra)
     order = [m for m in CONFIGS if m in rows]
-    result = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "command": " ".join(sys.argv),
-              "rows": [rows[m] for m in order]}
+    command = "python benchmarks/train_quality.py " + " ".join(sys.argv[1:])
+    result = {"machine": machine(), "date": time.strftime("%Y-%m-%d"),
+              "commands": previous.get("commands", []) + [command], "rows": [rows[m] for m in order]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

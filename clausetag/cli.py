@@ -117,7 +117,7 @@ def label(
     threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
     encoder: Optional[str] = typer.Option(None, help="Where the model's base encoder is (Hugging Face id or "
                                           "local path; default: the one named in the model)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or final counts (the counts still print when a document failed)."),
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
     from clausetag.infer.batch import run_batch

@@ -8,7 +8,6 @@ and its English translation. Labels stay in each source's native taxonomy; map t
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import re
 from collections import Counter
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from clausetag.jsonlines import json_objects
 from clausetag.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Unit
 from clausetag.settings import Settings
 from clausetag.taxonomy import Taxonomy, load_taxonomy
@@ -28,6 +28,11 @@ SPREADSHEET_ARTEFACTS = {"#NAME?", "#VALUE!", "#REF!", "#N/A", "#DIV/0!"}
 
 class CorpusError(ValueError):
     """A corpus file is missing or malformed; the message names the file."""
+
+
+def _corpus_error(path: Path):
+    """Error factory for `json_objects`: `PATH:LINE: problem`."""
+    return lambda n, problem: CorpusError(f"{path}{f':{n}' if n else ''}: {problem}")
 
 
 @dataclass
@@ -66,33 +71,20 @@ def iter_jsonl_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iter
     """Units of a JSONL file in the common schema; labels are checked against `taxonomy`."""
     path = Path(path)
     taxonomy = taxonomy or load_taxonomy("harmonized")
-    try:
-        handle = path.open(encoding="utf-8-sig")
-    except OSError as e:
-        raise CorpusError(f"{path}: cannot read ({e.strerror})") from None
-    with handle:
-        for n, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-            if not isinstance(d, dict):
-                raise CorpusError(f"{path}:{n}: a record must be a JSON object")
-            missing = [c for c in REQUIRED_COLUMNS if c not in d]
-            if missing:
-                raise CorpusError(f"{path}:{n}: missing field(s) {', '.join(missing)}")
-            if not isinstance(d["text"], str) or not d["text"].strip():
-                raise CorpusError(f"{path}:{n}: empty text")
-            labels = d["labels"]
-            if not isinstance(labels, list):
-                raise CorpusError(f"{path}:{n}: labels must be a list")
-            unknown = [l for l in labels if taxonomy.canonical(l) is None]
-            if unknown:
-                raise CorpusError(f"{path}:{n}: label(s) not in taxonomy {taxonomy.name!r}: {unknown}")
-            d["labels"] = [taxonomy.canonical(l) for l in labels]
-            yield Unit.from_dict({k: d.get(k) for k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)})
+    for n, d in json_objects(path, _corpus_error(path)):
+        missing = [c for c in REQUIRED_COLUMNS if c not in d]
+        if missing:
+            raise CorpusError(f"{path}:{n}: missing field(s) {', '.join(missing)}")
+        if not isinstance(d["text"], str) or not d["text"].strip():
+            raise CorpusError(f"{path}:{n}: empty text")
+        labels = d["labels"]
+        if not isinstance(labels, list):
+            raise CorpusError(f"{path}:{n}: labels must be a list")
+        unknown = [l for l in labels if taxonomy.canonical(l) is None]
+        if unknown:
+            raise CorpusError(f"{path}:{n}: label(s) not in taxonomy {taxonomy.name!r}: {unknown}")
+        d["labels"] = [taxonomy.canonical(l) for l in labels]
+        yield Unit.from_dict({k: d.get(k) for k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)})
 
 
 def read_jsonl(paths: str | Path | Iterable[str | Path], taxonomy: str = "harmonized", name: str = "jsonl") -> Corpus:
@@ -173,29 +165,37 @@ def read_capp130(lang: str = "zh", root: str | Path | None = None, docs: Iterabl
     for path in sorted(folder.glob("rw_*.jsonl"), key=_capp_sort_key):
         if wanted is not None and path.stem not in wanted:
             continue
-        with path.open(encoding="utf-8") as handle:
-            for n, line in enumerate(handle, 1):
-                line = line.lstrip("\ufeff").strip()
-                if not line:
-                    continue
-                try:
-                    d = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise CorpusError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-                labels = []
-                for raw in d.get("label") or []:
-                    name = tax.canonical(raw)
-                    if name is not None:
-                        labels.append(name)
-                    elif not tax.is_attribute(raw):
-                        noise[raw] += 1
-                labels = [n for n in tax.names if n in labels] or [tax.fallback]
-                units.append(Unit(id=f"capp130/{lang}/{path.stem}/{d['id']}", doc=path.stem, lang=lang,
-                                  text=str(d.get("text", "")).strip(), labels=labels, source=f"capp130-{lang}"))
-    units = [u for u in units if u.text]
+        for n, d in json_objects(path, _corpus_error(path)):
+            labels = []
+            for raw in d.get("label") or []:
+                name = tax.canonical(raw)
+                if name is not None:
+                    labels.append(name)
+                elif not tax.is_attribute(raw):
+                    noise[raw] += 1
+            labels = [n for n in tax.names if n in labels] or [tax.fallback]
+            units.append(Unit(id=f"capp130/{lang}/{path.stem}/{d['id']}", doc=path.stem, lang=lang,
+                              text=str(d.get("text", "")).strip(), labels=labels, source=f"capp130-{lang}"))
+    units = attach_sections([u for u in units if u.text])
     if noise:
         log.warning("CAPP-130 %s: ignored %d label entries that are not label names (noise)", lang, sum(noise.values()))
     return Corpus(f"capp130:{lang}", tax, units, noise)
+
+
+def attach_sections(units: list[Unit]) -> list[Unit]:
+    """For sources in document order without sections (CAPP-130): carry the last heading-like unit."""
+    from clausetag.infer.segment import is_cjk, is_heading
+
+    section, doc = None, None
+    for u in units:
+        if u.doc != doc:
+            section, doc = None, u.doc
+        if u.section is None:
+            if is_heading(u.text, is_cjk(u.text)):
+                u.section, section = section, u.text
+            else:
+                u.section = section
+    return units
 
 
 # --- dispatch and datasets -------------------------------------------------------------------

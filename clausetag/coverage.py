@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from clausetag import __version__
+from clausetag.jsonlines import json_objects
 from clausetag.records import Prediction, Unit
 from clausetag.settings import defaults
 from clausetag.taxonomy import load_taxonomy
@@ -62,26 +63,8 @@ class LabeledBatch:
 def _records(path: Path) -> list[tuple[int, dict]]:
     if not path.exists():
         raise CoverageError(f"{path}: no such file")
-    if path.is_dir():
-        raise CoverageError(f"{path}: is a folder; give the JSONL file that clausetag label wrote")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CoverageError(f"{path}: not a UTF-8 JSONL file (expected the output of clausetag label)") from None
-    except OSError as e:
-        raise CoverageError(f"{path}: cannot read ({e.strerror})") from None
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise CoverageError(f"{path}:{n}: not JSONL ({e.msg}); expected the output of clausetag label") from None
-        if not isinstance(rec, dict):
-            raise CoverageError(f"{path}:{n}: a record must be a JSON object")
-        out.append((n, rec))
-    return out
+    error = lambda n, problem: CoverageError(f"{path}{f':{n}' if n else ''}: {problem}")  # noqa: E731
+    return list(json_objects(path, error, hint="; expected the output of clausetag label"))
 
 
 def _prediction(path: Path, n: int, r: dict) -> Prediction:

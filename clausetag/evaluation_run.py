@@ -83,20 +83,28 @@ def _gold_files(spec: str) -> tuple[Path, list[Path]]:
     raw = spec.partition(":")[2] if spec.startswith("jsonl:") else spec
     path = resolve_path(raw)
     if not path.exists():
-        raise EvaluationError(f"{spec}: no such file or folder (or use a corpus spec: opp115:SPLIT, capp130:zh|en)")
+        raise EvaluationError(f"{spec}: no such file or folder (or use a corpus spec: opp115:SPLIT, capp130:zh|en[:validation])")
     files = sorted(p for p in path.rglob("*.jsonl") if p.is_file()) if path.is_dir() else [path]
     if not files:
         raise EvaluationError(f"{spec}: no .jsonl files in this folder")
     return path, files
 
 
-def load_gold(spec: str, taxonomy: Taxonomy, corpora_root: str | Path | None = None) -> GoldSet:
-    """A JSONL file or folder in the common schema, or a corpus spec (`opp115:validation`, `capp130:zh`),
-    with labels mapped into `taxonomy` and a provenance record (sha256 of the files or the units)."""
+def load_gold(spec: str, taxonomy: Taxonomy, corpora_root: str | Path | None = None,
+              held_out: list[str] | None = None) -> GoldSet:
+    """A JSONL file or folder in the common schema, or a corpus spec (`opp115:validation`, `capp130:zh`,
+    `capp130:zh:validation` = only the CAPP-130 policies in `held_out`, those the model's training held
+    out), with labels mapped into `taxonomy` and a provenance record (sha256 of the files or the units)."""
     kind = spec.partition(":")[0]
     files: list[dict] = []
     if ":" in spec and kind in CORPUS_KINDS:
-        corpus = load_source(spec, corpora_root)
+        source, docs = spec, None
+        if kind == "capp130" and spec.endswith(":validation"):
+            source = spec.removesuffix(":validation")
+            if not held_out:
+                raise EvaluationError(f"{spec}: the model's training held out no CAPP-130 policies")
+            docs = held_out
+        corpus = load_source(source, corpora_root, docs)
         digest = None
     else:
         root, paths = _gold_files(spec)
@@ -228,8 +236,8 @@ def write_evaluation(out_dir: Path, gold: GoldSet, runs: list[ModelRun], labels:
 def run_evaluation(gold_spec: str, model_dir: Path, compare_dir: Path | None, out_dir: Path,
                    cfg: BootstrapConfig, corpora_root: Path | None = None, log=print) -> dict:
     """Load models and gold, score, write everything; `log` gets one line per step."""
-    taxonomy = Taxonomy.from_dict(read_info(model_dir).taxonomy)  # cheap: check the gold set before loading weights
-    gold = load_gold(gold_spec, taxonomy, corpora_root)
+    info = read_info(model_dir)  # cheap: check the gold set before loading weights
+    gold = load_gold(gold_spec, Taxonomy.from_dict(info.taxonomy), corpora_root, info.capp130_validation_docs)
     models = load_models(model_dir, compare_dir)
     log(f"gold: {gold.provenance['units']} units, {gold.provenance['documents']} documents "
         f"({', '.join(gold.provenance['languages'])})")

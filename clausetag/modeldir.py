@@ -36,6 +36,11 @@ class ModelInfo:
     metrics: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
+    @property
+    def capp130_validation_docs(self) -> list[str]:
+        """The CAPP-130 policies (`rw_N`) that training held out for validation."""
+        return list(self.training.get("data", {}).get("capp130_validation_docs", []))
+
 
 @dataclass
 class Model:

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from clausetag.infer.extract import InputError, kind_of, read_document
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
+from clausetag.jsonlines import json_objects
 from clausetag.records import Prediction, Unit
 from clausetag.settings import defaults, resolve_path
 
@@ -142,18 +142,8 @@ class Labeler:
     def _label_jsonl(self, path: Path) -> DocumentResult:
         """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`), labeled line by line."""
         units = []
-        try:
-            lines = path.read_text(encoding="utf-8-sig").splitlines()
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(path, f"cannot read as UTF-8 JSONL ({e})") from None
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(path, f"line {n}: not valid JSON ({e.msg})") from None
-            if not isinstance(d, dict) or not isinstance(d.get("text"), str) or not d["text"].strip():
+        for n, d in json_objects(path, lambda n, problem: InputError(path, f"line {n}: {problem}" if n else problem)):
+            if not isinstance(d.get("text"), str) or not d["text"].strip():
                 raise InputError(path, f"line {n}: needs a non-empty string field 'text'")
             lang = d.get("lang") or detect(d["text"])[0]
             units.append(Unit(id=str(d.get("id", f"{path.name}#{n}")), doc=str(d.get("doc", path.name)), lang=lang,

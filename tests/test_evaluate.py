@@ -274,6 +274,20 @@ def test_cli_errors_are_one_line(tmp_path):
     assert_one_line_error(invoke("evaluate", unknown, "-m", model), "unknown.jsonl:1", "nonsense")
     assert_one_line_error(invoke("evaluate", bad, "-m", tmp_path / "no-model"), "no-model")
     assert_one_line_error(invoke("evaluate", bad, "--rerender"), "bad.jsonl")
+    assert_one_line_error(invoke("evaluate", "capp130:zh:validation", "-m", model), "capp130:zh:validation",
+                          "held out no CAPP-130 policies")
+
+
+@pytest.mark.corpora
+def test_capp130_validation_spec_keeps_only_the_held_out_policies(corpora_root):
+    from clausetag.evaluation_run import load_gold
+    from clausetag.taxonomy import load_taxonomy
+
+    gold = load_gold("capp130:zh:validation", load_taxonomy("harmonized"), corpora_root, ["rw_10", "rw_100"])
+    assert {u.doc for u in gold.units} == {"rw_10", "rw_100"}
+    assert sum(u.section is not None for u in gold.units) > len(gold.units) / 2  # headings carried, as in training
+    everything = load_gold("capp130:zh", load_taxonomy("harmonized"), corpora_root)
+    assert len({u.doc for u in everything.units}) == 104
 
 
 @pytest.mark.slow

@@ -147,8 +147,12 @@ def test_python_api_and_long_unit_windows(tiny_model):
 
 
 def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
+    import shutil
+
     from clausetag.infer.labeler import Labeler
     from clausetag.infer.onnx_backend import cache_path
+
+    tiny_model = Path(shutil.copytree(tiny_model, tmp_path / "model"))  # the export is cached beside the model
 
     texts = ["我们会收集您的手机号码。", "We share your data with advertisers.", "Kontaktujte nás na e-mailu.",
              "If you have questions about this policy, contact privacy@example.com. " * 12]  # several windows

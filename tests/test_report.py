@@ -145,7 +145,7 @@ def test_report_renders_in_chromium(report_dir):
 
 @pytest.mark.parametrize("content, words", [
     (None, ["missing.jsonl", "no such file"]),
-    ("policy,units\na,1\n", ["labels.txt:1", "not JSONL"]),
+    ("policy,units\na,1\n", ["labels.txt:1", "not valid JSON"]),
     (json.dumps(summary("a.txt", "en", 0)) + "\n", ["labels.txt", "no unit records"]),
     ("", ["labels.txt", "no unit records"]),
     (b"\xff\xfe\x00\x01binary", ["labels.txt", "UTF-8"]),

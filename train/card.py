@@ -30,7 +30,7 @@ def model_card(info: ModelInfo) -> str:
     lines = [
         "---",
         "library_name: clausetag",
-        f"pipeline_tag: text-classification",
+        "pipeline_tag: text-classification",
         f"tags: [privacy-policy, multi-label, {info.method}]",
         "---",
         f"# clausetag model `{t.get('config_name', '?')}`",

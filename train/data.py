@@ -7,8 +7,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from clausetag.corpora import Corpus, capp130_docs, load_source
-from clausetag.infer.segment import is_cjk, is_heading
+from clausetag.corpora import capp130_docs, load_source
 from clausetag.records import Unit
 from clausetag.taxonomy import Taxonomy, load_taxonomy
 
@@ -28,20 +27,6 @@ def split_docs(docs: list[str], fraction: float, seed: int) -> set[str]:
         return hashlib.sha256(f"{seed}:{d}".encode()).hexdigest()
     n = round(len(docs) * fraction)
     return set(sorted(docs, key=key)[:n])
-
-
-def attach_sections(units: list[Unit]) -> list[Unit]:
-    """For sources in document order without sections (CAPP-130): carry the last heading-like unit."""
-    section, doc = None, None
-    for u in units:
-        if u.doc != doc:
-            section, doc = None, u.doc
-        if u.section is None:
-            if is_heading(u.text, is_cjk(u.text)):
-                u.section, section = section, u.text
-            else:
-                u.section = section
-    return units
 
 
 def resample(units: list[Unit], weight: float, cap: int, rng: random.Random) -> list[Unit]:
@@ -67,14 +52,10 @@ def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
     validation: dict[str, list[Unit]] = {}
     summary: dict = {"sources": []}
 
-    def mapped(corpus: Corpus) -> list[Unit]:
-        units = corpus.mapped(target)
-        return attach_sections(units) if corpus.name.startswith("capp130") else units
-
     for src in cfg.sources:
         kind = src.spec.split(":")[0]
         corpus = load_source(src.spec, corpora_root)
-        units = mapped(corpus)
+        units = corpus.mapped(target)
         held: list[Unit] = []
         if kind == "capp130" and cfg.validation.capp130_fraction > 0:
             if val_docs is None:
@@ -97,7 +78,7 @@ def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
             "sha256_16": _hash_units(units), "noise_labels_ignored": sum(corpus.noise.values()),
         })
     if cfg.validation.opp115:
-        validation[cfg.validation.opp115] = mapped(load_source(cfg.validation.opp115, corpora_root))
+        validation[cfg.validation.opp115] = load_source(cfg.validation.opp115, corpora_root).mapped(target)
     if cfg.validation.max_units:
         validation = {k: v if len(v) <= cfg.validation.max_units else rng.sample(v, cfg.validation.max_units)
                       for k, v in validation.items()}

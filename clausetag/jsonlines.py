@@ -1,0 +1,36 @@
+"""Reading JSON Lines files: one place for decoding, blank lines and per-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Iterator
+
+#: Builds the exception to raise from (line number or None for the whole file, problem).
+ErrorFactory = Callable[[int | None, str], Exception]
+
+
+def json_objects(path: Path, error: ErrorFactory, hint: str = "") -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-blank line of a UTF-8 JSONL file.
+
+    Anything that is not a JSON object per line raises `error(n, problem)`; `hint` is appended to
+    decoding problems (e.g. "; expected the output of clausetag label").
+    """
+    if path.is_dir():
+        raise error(None, f"is a folder, not a JSONL file{hint}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(None, f"not a UTF-8 JSONL file{hint}") from None
+    except OSError as e:
+        raise error(None, f"cannot read ({e.strerror})") from None
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise error(n, f"not valid JSON ({e.msg}){hint}") from None
+        if not isinstance(obj, dict):
+            raise error(n, "a record must be a JSON object")
+        yield n, obj
