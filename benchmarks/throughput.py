@@ -110,6 +110,15 @@ def write_sentences(path: Path, n: int) -> None:
                     encoding="utf-8")
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the address space, which exec replaces;
+    getrusage's ru_maxrss would carry the parent's high-water mark over fork + exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
+
+
 def run_one(name: str, sentences: Path, model_dir: Path, tfidf_dir: Path) -> dict:
     """Time one backend in this process; returns its row."""
     data = json.loads(sentences.read_text(encoding="utf-8"))
@@ -119,7 +128,7 @@ def run_one(name: str, sentences: Path, model_dir: Path, tfidf_dir: Path) -> dic
     t0 = time.perf_counter()
     clf.scores(texts, sections)
     seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     return {"backend": name, "sentences": len(texts), "languages": sorted(set(langs)), "seconds": round(seconds, 2),
             "sentences_per_s": round(len(texts) / seconds, 1), "load_s": round(load_s, 1),
             "peak_rss_mb": round(peak_mb)}
@@ -211,6 +220,11 @@ def main() -> None:
               "date": time.strftime("%Y-%m-%d"), "rows": rows}
     if args.accuracy:
         result["onnx_accuracy"] = accuracy_gap(args.model)
+    elif args.out.exists():  # keep an earlier accuracy measurement, with the command that made it
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        if "onnx_accuracy" in previous:
+            result["onnx_accuracy"] = previous["onnx_accuracy"]
+            result["onnx_accuracy_command"] = previous.get("onnx_accuracy_command", previous.get("command"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -68,7 +68,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         meta = {"model": str(labeler.model.path), "documents": stats["documents"]}
         finalize(partial_path(output), output, fmt, labeler.labels, meta)
     if not quiet or stats["failed"]:  # the counts are part of the error report, so --quiet keeps them then
-        print(f"clausetag: {stats['documents']} documents: {stats['labeled']} labeled, {stats['failed']} failed"
+        print(f"clausetag: {stats['documents']} document{'s' if stats['documents'] != 1 else ''}: {stats['labeled']} labeled, {stats['failed']} failed"
               f" ({stats['units']} units" + (f"; {stats['skipped']} already done" if stats["skipped"] else "")
               + ")", file=sys.stderr)
     return stats

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from clausetag.classifier import EncoderClassifier, windowed_scores
-from clausetag.settings import Settings
+from clausetag.settings import Settings, defaults
 
 log = logging.getLogger(__name__)
 ONNX_DIR = "onnx"
@@ -35,9 +35,14 @@ class _Exportable(nn.Module):
         return torch.sigmoid(self.clf.head(pooled))
 
 
+def quantize_ops() -> list[str]:
+    return list(defaults()["onnx"]["quantize_ops"])
+
+
 def model_key(model_dir: Path) -> str:
-    """Hash of the files that determine the network (so a retrained model is re-exported)."""
-    h = hashlib.sha256()
+    """Hash of the files that determine the network and of the quantization settings (so a retrained
+    model, or other settings, is re-exported)."""
+    h = hashlib.sha256(",".join(quantize_ops()).encode())
     for name in ("model.json", "head.safetensors", "adapter/adapter_model.safetensors"):
         p = model_dir / name
         if p.exists():
@@ -90,7 +95,7 @@ def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path)
         opset_version=17, dynamo=False,
     )
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Gather"])
+                     op_types_to_quantize=quantize_ops())
     os.replace(int8, target)
 
 

@@ -22,6 +22,15 @@ def _finetune_lines(log: dict | None) -> list[str]:
             f"{log['selection_macro_f1']:.1f} at step {log['best_step']} (the weights kept)."]
 
 
+SOURCE_WORDS = {"opp115": "English website policies (OPP-115)",
+                "capp130": "Chinese app policies (CAPP-130; English machine translations where used)",
+                "jsonl": "clausetag's own annotated policies (data/)"}
+
+
+def _describe_sources(kinds: list[str]) -> str:
+    return ", ".join(SOURCE_WORDS.get(k, k) for k in kinds) or "no source"
+
+
 def model_card(info: ModelInfo) -> str:
     t = info.training
     data = t.get("data", {})
@@ -82,10 +91,12 @@ def model_card(info: ModelInfo) -> str:
               *_finetune_lines(info.metrics.get("finetune")),
               "",
               "## Limits",
-              "- Trained on Chinese app policies, English website policies and five seed policies; other",
-              f"  languages ({', '.join(langs) or 'none'} were validated) rely on the encoder's cross-lingual transfer.",
-              "- Labels follow clausetag's harmonized taxonomy; OPP-115 and CAPP-130 annotation conventions differ,",
-              "  so borderline sentences are labeled inconsistently between sources.",
+              f"- Trained on {_describe_sources(kinds)}; other languages ({', '.join(langs) or 'none'} were",
+              "  validated) rely on the encoder's cross-lingual transfer.",
+              *(["- Labels follow clausetag's harmonized taxonomy; OPP-115 and CAPP-130 annotation conventions differ,",
+                 "  so borderline sentences are labeled inconsistently between sources."]
+                if info.taxonomy.get("name") == "harmonized" else
+                [f"- Labels are the native {info.taxonomy.get('name')} taxonomy's, with its annotation conventions."]),
               "- Sentence-level: a practice disclosed across several sentences may be only partly tagged.",
               ""]
     return "\n".join(lines)
