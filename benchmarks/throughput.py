@@ -33,12 +33,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 BACKENDS = ("tfidf", "torch", "onnx", "roberta-base")
 
 
-def machine() -> str:
-    from clausetag.train.run import machine as describe
-
-    return describe()
-
-
 def benchmark_sentences(n: int = 2000) -> tuple[list[str], list[str | None], list[str]]:
     """A fixed mix of real policy units: the seed annotations (zh, cs), OPP-115 validation (en) and
     CAPP-130 Chinese policies, in that order, first `n` (texts, sections, langs)."""
@@ -152,13 +146,12 @@ def accuracy_gap(model_dir: Path) -> list[dict]:
     for name, units in sets.items():
         gold = tax.to_matrix([u.labels for u in units])
         texts, sections = [u.text for u in units], [u.section for u in units]
-        row = {"data": name, "units": len(units)}
+        row, scores = {"data": name, "units": len(units)}, {}
         for backend, model in (("torch", torch_model), ("onnx", onnx_model)):
-            s = model.scores(texts, sections)
-            m = label_metrics(gold, model.decide(s), tax.names)
+            scores[backend] = model.scores(texts, sections)
+            m = label_metrics(gold, model.decide(scores[backend]), tax.names)
             row[backend] = {"macro_f1": round(m["macro_f1"], 2), "micro_f1": round(m["micro_f1"], 2)}
-            row.setdefault("_scores", {})[backend] = s
-        d = np.abs(row["_scores"]["torch"] - row.pop("_scores")["onnx"])
+        d = np.abs(scores["torch"] - scores["onnx"])
         row["mean_abs_score_diff"], row["max_abs_score_diff"] = round(float(d.mean()), 4), round(float(d.max()), 4)
         row["macro_f1_drop"] = round(row["torch"]["macro_f1"] - row["onnx"]["macro_f1"], 2)
         rows.append(row)
@@ -216,6 +209,8 @@ def main() -> None:
             raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     sentences.unlink()
+    from clausetag.train.run import machine
+
     result = {"machine": machine(), "model": str(args.model), "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:]),
               "date": time.strftime("%Y-%m-%d"), "rows": rows}
     if args.accuracy:

@@ -27,8 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {"tfidf": "tfidf.toml", "frozen": "frozen.toml", "finetune": "default.toml", "opp115": "opp115.toml"}
 SEEDS = "jsonl:data/seeds"
 CACHE = Path.home() / ".cache" / "clausetag" / "bench"
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from throughput import machine  # noqa: E402
 
 
 def dir_mb(path: Path) -> float:
@@ -130,6 +128,8 @@ def main() -> None:
         rows.setdefault(method, {"method": method, "validation": {}, "train_minutes": None, "size_mb": None})
         rows[method]["lodo"] = lodo(method, extra)
     order = [m for m in CONFIGS if m in rows]
+    from clausetag.train.run import machine
+
     command = "python benchmarks/train_quality.py " + " ".join(sys.argv[1:])
     result = {"machine": machine(), "date": time.strftime("%Y-%m-%d"),
               "commands": previous.get("commands", []) + [command], "rows": [rows[m] for m in order]}

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from clausetag.jsonlines import json_objects
+from clausetag.infer.segment import is_cjk, is_heading
+from clausetag.jsonlines import json_objects, located
 from clausetag.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Unit
 from clausetag.settings import Settings
 from clausetag.taxonomy import Taxonomy, load_taxonomy
@@ -28,11 +29,6 @@ SPREADSHEET_ARTEFACTS = {"#NAME?", "#VALUE!", "#REF!", "#N/A", "#DIV/0!"}
 
 class CorpusError(ValueError):
     """A corpus file is missing or malformed; the message names the file."""
-
-
-def _corpus_error(path: Path):
-    """Error factory for `json_objects`: `PATH:LINE: problem`."""
-    return lambda n, problem: CorpusError(f"{path}{f':{n}' if n else ''}: {problem}")
 
 
 @dataclass
@@ -71,7 +67,7 @@ def iter_jsonl_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iter
     """Units of a JSONL file in the common schema; labels are checked against `taxonomy`."""
     path = Path(path)
     taxonomy = taxonomy or load_taxonomy("harmonized")
-    for n, d in json_objects(path, _corpus_error(path)):
+    for n, d in json_objects(path, located(CorpusError, path)):
         missing = [c for c in REQUIRED_COLUMNS if c not in d]
         if missing:
             raise CorpusError(f"{path}:{n}: missing field(s) {', '.join(missing)}")
@@ -165,7 +161,7 @@ def read_capp130(lang: str = "zh", root: str | Path | None = None, docs: Iterabl
     for path in sorted(folder.glob("rw_*.jsonl"), key=_capp_sort_key):
         if wanted is not None and path.stem not in wanted:
             continue
-        for n, d in json_objects(path, _corpus_error(path)):
+        for n, d in json_objects(path, located(CorpusError, path)):
             labels = []
             for raw in d.get("label") or []:
                 name = tax.canonical(raw)
@@ -184,8 +180,6 @@ def read_capp130(lang: str = "zh", root: str | Path | None = None, docs: Iterabl
 
 def attach_sections(units: list[Unit]) -> list[Unit]:
     """For sources in document order without sections (CAPP-130): carry the last heading-like unit."""
-    from clausetag.infer.segment import is_cjk, is_heading
-
     section, doc = None, None
     for u in units:
         if u.doc != doc:

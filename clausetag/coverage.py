@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from clausetag import __version__
-from clausetag.jsonlines import json_objects
+from clausetag.jsonlines import json_objects, located
 from clausetag.records import Prediction, Unit
 from clausetag.settings import defaults
 from clausetag.taxonomy import load_taxonomy
@@ -63,8 +63,7 @@ class LabeledBatch:
 def _records(path: Path) -> list[tuple[int, dict]]:
     if not path.exists():
         raise CoverageError(f"{path}: no such file")
-    error = lambda n, problem: CoverageError(f"{path}{f':{n}' if n else ''}: {problem}")  # noqa: E731
-    return list(json_objects(path, error, hint="; expected the output of clausetag label"))
+    return list(json_objects(path, located(CoverageError, path), hint="; expected the output of clausetag label"))
 
 
 def _prediction(path: Path, n: int, r: dict) -> Prediction:

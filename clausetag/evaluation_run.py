@@ -17,6 +17,7 @@ from clausetag import __version__
 from clausetag.corpora import Corpus, load_source, read_jsonl
 from clausetag.evaluation import BootstrapConfig, evaluate_arrays
 from clausetag.html_common import write_report_file
+from clausetag.jsonlines import json_objects, located
 from clausetag.modeldir import META_FILE, Model, load_model, read_info
 from clausetag.records import Unit
 from clausetag.settings import defaults, resolve_path
@@ -187,12 +188,9 @@ def write_predictions(path: Path, gold: GoldSet, runs: list[ModelRun], labels: l
 
 def read_predictions(path: Path) -> tuple[GoldSet, list[ModelRun], list[str]]:
     """The gold set and model runs saved by an earlier `clausetag evaluate`."""
-    try:
-        lines = [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
-        records = [json.loads(l) for l in lines]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise EvaluationError(f"{path}: cannot read as the predictions.jsonl of an evaluation ({e})") from None
-    if not records or not isinstance(records[0], dict) or records[0].get("type") != HEADER_TYPE:
+    hint = "; expected the predictions.jsonl of an evaluation"
+    records = [r for _, r in json_objects(path, located(EvaluationError, path), hint)]
+    if not records or records[0].get("type") != HEADER_TYPE:
         raise EvaluationError(f"{path}: not a predictions.jsonl written by clausetag evaluate")
     header, rows = records[0], records[1:]
     labels = header["labels"]

@@ -10,6 +10,11 @@ from typing import Callable, Iterator
 ErrorFactory = Callable[[int | None, str], Exception]
 
 
+def located(error_type: type[Exception], path: Path) -> ErrorFactory:
+    """An ErrorFactory whose messages read `PATH:LINE: problem` (or `PATH: problem`)."""
+    return lambda n, problem: error_type(f"{path}{f':{n}' if n else ''}: {problem}")
+
+
 def json_objects(path: Path, error: ErrorFactory, hint: str = "") -> Iterator[tuple[int, dict]]:
     """Yield (line number, object) for each non-blank line of a UTF-8 JSONL file.
 
