@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -220,10 +219,9 @@ def main() -> None:
         if "onnx_accuracy" in previous:
             result["onnx_accuracy"] = previous["onnx_accuracy"]
             result["onnx_accuracy_command"] = previous.get("onnx_accuracy_command", previous.get("command"))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, args.out)
+    from clausetag.infer.output import atomic_write_text
+
+    atomic_write_text(args.out, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"machine: {result['machine']}\n\n{table(rows)}")
     for r in result.get("onnx_accuracy", []):
         print(f"\n{r['data']} ({r['units']} units): macro-F1 torch {r['torch']['macro_f1']} / onnx int8 "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -133,10 +132,9 @@ def main() -> None:
     command = "python benchmarks/train_quality.py " + " ".join(sys.argv[1:])
     result = {"machine": machine(), "date": time.strftime("%Y-%m-%d"),
               "commands": previous.get("commands", []) + [command], "rows": [rows[m] for m in order]}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, args.out)
+    from clausetag.infer.output import atomic_write_text
+
+    atomic_write_text(args.out, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"machine: {result['machine']}\n\n{table([r for r in result['rows'] if r.get('taxonomy', 'harmonized') == 'harmonized'])}")
 
 

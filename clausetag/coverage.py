@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from clausetag import __version__
+from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import Prediction, Unit
 from clausetag.settings import defaults
@@ -330,12 +331,11 @@ def to_csv(cov: Coverage) -> str:
 def write_report(labels_path: str | Path, out_dir: Path, checklist: str | None = None) -> Coverage:
     """Read a labels file and write report.html, coverage.csv and coverage.json into `out_dir`."""
     from clausetag.coverage_html import render_coverage
-    from clausetag.html_common import write_report_file
 
     cov = compute_coverage(read_labels(labels_path), load_checklist(checklist))
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_text = to_csv(cov)
-    write_report_file(out_dir / CSV_FILE, csv_text)
-    write_report_file(out_dir / JSON_FILE, json.dumps(to_json(cov), ensure_ascii=False, indent=2) + "\n")
-    write_report_file(out_dir / REPORT_FILE, render_coverage(cov, csv_text))
+    atomic_write_text(out_dir / CSV_FILE, csv_text)
+    atomic_write_text(out_dir / JSON_FILE, json.dumps(to_json(cov), ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(out_dir / REPORT_FILE, render_coverage(cov, csv_text))
     return cov

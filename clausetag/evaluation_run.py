@@ -16,7 +16,7 @@ import numpy as np
 from clausetag import __version__
 from clausetag.corpora import Corpus, load_source, read_jsonl
 from clausetag.evaluation import BootstrapConfig, evaluate_arrays
-from clausetag.html_common import write_report_file
+from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
 from clausetag.modeldir import META_FILE, Model, load_model, read_info
 from clausetag.records import Unit
@@ -183,7 +183,7 @@ def write_predictions(path: Path, gold: GoldSet, runs: list[ModelRun], labels: l
                "predicted": {r.role: [n for n, d in zip(labels, r.pred[i]) if d] for r in runs},
                "scores": {r.role: {n: float(s) for n, s in zip(labels, r.scores[i])} for r in runs}}
         lines.append(json.dumps(rec, ensure_ascii=False))
-    write_report_file(path, "\n".join(lines) + "\n")
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def read_predictions(path: Path) -> tuple[GoldSet, list[ModelRun], list[str]]:
@@ -226,8 +226,8 @@ def write_evaluation(out_dir: Path, gold: GoldSet, runs: list[ModelRun], labels:
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics = compute_metrics(gold, runs, labels, cfg)
     write_predictions(out_dir / PREDICTIONS_FILE, gold, runs, labels)
-    write_report_file(out_dir / METRICS_FILE, json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
-    write_report_file(out_dir / REPORT_FILE, render_evaluation(metrics, gold, runs, labels))
+    atomic_write_text(out_dir / METRICS_FILE, json.dumps(metrics, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(out_dir / REPORT_FILE, render_evaluation(metrics, gold, runs, labels))
     return metrics
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable
 
 from clausetag import __version__
@@ -157,13 +156,6 @@ def chart(fig, div_id: str, height: int = 420) -> str:
     fig.update_layout(margin={"l": 60, "r": 20, "t": 60, "b": 50, **fig.layout.margin.to_plotly_json()})
     return pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, default_height=f"{height}px",
                        config={"displaylogo": False, "responsive": True})
-
-
-def write_report_file(path: Path, text: str) -> None:
-    """Write atomically, with the permissions a normally created file gets (readable by others)."""
-    from clausetag.infer.output import atomic_write_text
-
-    atomic_write_text(path, text)
 
 
 def page(title: str, header: str, body: str, with_charts: bool = False) -> str:
