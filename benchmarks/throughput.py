@@ -12,7 +12,7 @@ Markdown table on stdout (copy it into the README).
 Backends: `tfidf` (char n-gram TF-IDF + logistic regression), `torch` (the fine-tuned e5-small model,
 fp32), `onnx` (the same model exported to ONNX Runtime with int8 dynamic quantization) and
 `roberta-base` (a same-shape stand-in for a RoBERTa-base classifier such as PrivBERT: 12 layers, hidden
-768, random weights, fp32 torch, the same token sequences, batching and truncation as ours).
+768, random weights, fp32 torch, the same token sequences, windows and batches as ours).
 """
 
 from __future__ import annotations
@@ -45,31 +45,29 @@ def benchmark_sentences(n: int = 2000) -> tuple[list[str], list[str | None], lis
 
 
 class RobertaStandIn:
-    """A RoBERTa-base-shaped multi-label classifier (random weights) fed our token sequences."""
+    """A RoBERTa-base-shaped multi-label classifier (random weights) fed our token sequences, windows and
+    batches (those of `ours`, an EncoderClassifier)."""
 
-    def __init__(self, n_labels: int, tokenizer, max_length: int, prefix: str):
+    def __init__(self, ours):
         import torch
         from transformers import RobertaConfig, RobertaForSequenceClassification
 
         torch.manual_seed(0)
-        cfg = RobertaConfig(num_labels=n_labels, problem_type="multi_label_classification")
+        cfg = RobertaConfig(num_labels=ours.head.out_features, problem_type="multi_label_classification")
         self.model = RobertaForSequenceClassification(cfg).eval()
-        self.vocab = cfg.vocab_size
-        self.tokenizer, self.max_length, self.prefix = tokenizer, max_length, prefix
+        self.ours = ours
 
     def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
         import torch
 
-        out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        from clausetag.classifier import windowed_scores
+
+        def run(b) -> np.ndarray:
+            ids = b["input_ids"] % self.model.config.vocab_size
+            return torch.sigmoid(self.model(input_ids=ids, attention_mask=b["attention_mask"]).logits).numpy()
+
         with torch.inference_mode():
-            for i in range(0, len(order), batch_size):
-                idx = order[i:i + batch_size]
-                b = self.tokenizer([self.prefix + texts[j] for j in idx], truncation=True,
-                                   max_length=self.max_length, padding=True, return_tensors="pt")
-                ids = b["input_ids"] % self.vocab
-                out[idx] = torch.sigmoid(self.model(input_ids=ids, attention_mask=b["attention_mask"]).logits).numpy()
-        return out
+            return windowed_scores(self.ours, texts, sections, run, batch_size)
 
 
 def load_backend(name: str, model_dir: Path, tfidf_dir: Path):
@@ -84,12 +82,7 @@ def load_backend(name: str, model_dir: Path, tfidf_dir: Path):
     elif name in ("torch", "onnx"):
         clf = Labeler.load(model_dir, backend=name).model
     elif name == "roberta-base":
-        from clausetag.encoder.load import load_encoder
-
-        model = Labeler.load(model_dir).model
-        tokenizer, _ = load_encoder(model.info.encoder["name"])
-        inputs = model.info.inputs or {}
-        clf = RobertaStandIn(len(model.labels), tokenizer, inputs.get("max_length", 128), inputs.get("prefix", ""))
+        clf = RobertaStandIn(Labeler.load(model_dir).model.classifier)
     else:
         raise SystemExit(f"unknown backend {name!r}")
     return clf, time.perf_counter() - t0

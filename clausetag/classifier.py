@@ -19,7 +19,8 @@ from torch import nn
 
 
 class Classifier(Protocol):
-    def scores(self, texts: list[str], sections: list[str | None] | None = None) -> np.ndarray: ...
+    def scores(self, texts: list[str], sections: list[str | None] | None = None,
+               batch_size: int = 64) -> np.ndarray: ...
     def save(self, directory: Path) -> None: ...
 
 
@@ -39,7 +40,8 @@ class TfidfClassifier:
             return list(texts)
         return [f"{s} | {t}" if s else t for t, s in zip(texts, sections)]
 
-    def scores(self, texts, sections=None) -> np.ndarray:
+    def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
+        """Probabilities per label (`batch_size` is unused: scikit-learn scores all at once)."""
         if not len(texts):
             return np.zeros((0, len(self.pipeline.classes_)), dtype=np.float32)
         return self.pipeline.predict_proba(self._inputs(texts, sections)).astype(np.float32)
@@ -88,17 +90,50 @@ class EncoderClassifier(nn.Module):
         self.head = nn.Linear(encoder.config.hidden_size, n_labels)
 
     # inputs
-    def encode_batch(self, texts, sections=None, truncate: bool = True) -> dict:
-        """Tokenize units; with `truncate=False`, long units are split into overlapping windows
-        (`overflow_to_sample_mapping` says which unit each window belongs to)."""
+    def tokenize(self, texts, sections=None, truncate: bool = True) -> dict:
+        """Unpadded token ids per input. With `truncate=False` a long unit becomes several overlapping
+        windows, and `overflow_to_sample_mapping` says which unit each window belongs to."""
         p = self.inputs.prefix
-        kwargs = dict(padding=True, max_length=self.inputs.max_length, return_tensors="pt")
+        kwargs = dict(max_length=self.inputs.max_length)
         if not truncate:
             kwargs.update(return_overflowing_tokens=True, stride=self.inputs.window_stride)
         if self.inputs.use_section and sections is not None:
             firsts = [p + (s or "") for s in sections]
-            return self.tokenizer(firsts, list(texts), truncation="only_second", **kwargs)
-        return self.tokenizer([p + t for t in texts], truncation=True, **kwargs)
+            enc = self.tokenizer(firsts, list(texts), truncation="only_second", **kwargs)
+        else:
+            enc = self.tokenizer([p + t for t in texts], truncation=True, **kwargs)
+        if "overflow_to_sample_mapping" not in enc:
+            enc["overflow_to_sample_mapping"] = list(range(len(enc["input_ids"])))
+        return enc
+
+    def pad(self, ids: list[list[int]]) -> dict[str, torch.Tensor]:
+        """Right-pad to the longest sequence: input_ids and attention_mask tensors."""
+        width = max(len(x) for x in ids)
+        pad_id = self.tokenizer.pad_token_id or 0
+        input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(ids), width), dtype=torch.long)
+        for i, x in enumerate(ids):
+            input_ids[i, :len(x)] = torch.tensor(x, dtype=torch.long)
+            mask[i, :len(x)] = 1
+        return {"input_ids": input_ids, "attention_mask": mask}
+
+    def encode_batch(self, texts, sections=None, truncate: bool = True) -> dict:
+        """Tokenized and padded tensors for one batch (windows as in `tokenize`)."""
+        enc = self.tokenize(texts, sections, truncate)
+        batch = self.pad(enc["input_ids"])
+        batch["overflow_to_sample_mapping"] = torch.tensor(enc["overflow_to_sample_mapping"], dtype=torch.long)
+        return batch
+
+    def batches(self, texts, sections=None, batch_size: int = 64, truncate: bool = False):
+        """(owners, padded batch) over all windows of all units, sorted by token count so that each
+        batch pads little; `owners[i]` is the unit of the batch's i-th window."""
+        enc = self.tokenize(texts, sections, truncate)
+        ids = enc["input_ids"]
+        owners = np.asarray(enc["overflow_to_sample_mapping"])
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            yield owners[idx], self.pad([ids[j] for j in idx])
 
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
@@ -109,13 +144,12 @@ class EncoderClassifier(nn.Module):
     def embed(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
         """Mean-pooled embeddings (no head), in input order; long units truncated."""
         self.eval()
-        order = np.argsort([len(t) for t in texts])
         out = np.zeros((len(texts), self.encoder.config.hidden_size), dtype=np.float32)
-        for i in range(0, len(order), batch_size):
-            idx = order[i : i + batch_size]
-            b = self.encode_batch([texts[j] for j in idx], None if sections is None else [sections[j] for j in idx])
+        if not len(texts):
+            return out
+        for owners, b in self.batches(texts, sections, batch_size, truncate=True):
             h = self.encoder(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
-            out[idx] = mean_pool(h, b["attention_mask"]).numpy()
+            out[owners] = mean_pool(h, b["attention_mask"]).numpy()
         return out
 
     @torch.inference_mode()
@@ -166,18 +200,14 @@ class EncoderClassifier(nn.Module):
 
 
 def windowed_scores(clf: "EncoderClassifier", texts, sections, run_probs, batch_size: int = 64) -> np.ndarray:
-    """Length-sorted, dynamically padded batches of windows; `run_probs(batch) -> [windows, labels]`
-    probabilities; per unit the maximum over its windows (nothing is truncated)."""
-    n_labels = clf.head.out_features
-    out = np.zeros((len(texts), n_labels), dtype=np.float32)
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    for i in range(0, len(order), batch_size):
-        idx = order[i : i + batch_size]
-        b = clf.encode_batch([texts[j] for j in idx], None if sections is None else [sections[j] for j in idx],
-                             truncate=False)
-        agg = np.zeros((len(idx), n_labels), dtype=np.float32)
-        np.maximum.at(agg, b["overflow_to_sample_mapping"].numpy(), run_probs(b))
-        out[idx] = agg
+    """Windows of all units in batches sorted by token count (dynamic padding);
+    `run_probs(batch) -> [windows, labels]` probabilities; per unit the maximum over its windows
+    (nothing is truncated)."""
+    out = np.zeros((len(texts), clf.head.out_features), dtype=np.float32)
+    if not len(texts):
+        return out
+    for owners, b in clf.batches(texts, sections, batch_size, truncate=False):
+        np.maximum.at(out, owners, run_probs(b))
     return out
 
 

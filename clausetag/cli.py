@@ -99,7 +99,7 @@ def corpora(
         units = c.mapped(target) if target else c.units
         from collections import Counter
         counts = Counter(l for u in units for l in u.labels)
-        typer.echo(f"{spec}: {len(units)} units, {len(c.docs())} docs, {c.skipped} artefacts skipped, "
+        typer.echo(f"{spec}: {len(units)} units, {c.describe_docs()}, {c.skipped} artefacts skipped, "
                    f"{sum(c.noise.values())} noise labels ignored")
         for label, n in counts.most_common():
             typer.echo(f"  {label}: {n}")

@@ -40,6 +40,13 @@ class Corpus:
     units: list[Unit]
     noise: Counter = field(default_factory=Counter)
     skipped: int = 0
+    policy_ids: bool = True  # False where the release does not say which policy a unit is from
+
+    def describe_docs(self) -> str:
+        n = len(self.docs())
+        if not self.policy_ids:
+            return "policies not identified in this release"
+        return f"{n} document{'s' if n != 1 else ''}"
 
     def label_counts(self) -> Counter:
         return Counter(label for u in self.units for label in u.labels)
@@ -126,7 +133,7 @@ def read_opp115(split: str = "train", root: str | Path | None = None) -> Corpus:
              labels=[n for n in tax.names if n in labels], source="opp115")
         for i, (text, labels) in enumerate(merged.items())
     ]
-    return Corpus(f"opp115:{split}", tax, units, noise, skipped)
+    return Corpus(f"opp115:{split}", tax, units, noise, skipped, policy_ids=False)
 
 
 # --- CAPP-130 --------------------------------------------------------------------------------

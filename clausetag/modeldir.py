@@ -59,7 +59,11 @@ class Model:
     def threshold_array(self) -> np.ndarray:
         return np.array([self.info.thresholds[n] for n in self.labels], dtype=np.float32)
 
-    def scores(self, texts: list[str], sections: list[str | None] | None = None) -> np.ndarray:
+    def scores(self, texts: list[str], sections: list[str | None] | None = None,
+               batch_size: int | None = None) -> np.ndarray:
+        """Per-label probabilities; `batch_size` applies to encoder models (units per forward pass)."""
+        if batch_size:
+            return self.classifier.scores(texts, sections, batch_size=batch_size)
         return self.classifier.scores(texts, sections)
 
     def decide(self, scores: np.ndarray) -> np.ndarray:

@@ -101,7 +101,7 @@ class Labeler:
         """Score units (in batches) and decide their labels."""
         if not units:
             return []
-        scores = self.model.scores([u.text for u in units], [u.section for u in units])
+        scores = self.model.scores([u.text for u in units], [u.section for u in units], self.batch_size)
         decisions = self.model.decide(scores)
         names = self.labels
         return [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -39,10 +40,33 @@ def quantize_ops() -> list[str]:
     return list(defaults()["onnx"]["quantize_ops"])
 
 
+def fuse_ops() -> bool:
+    return bool(defaults()["onnx"].get("fuse", True))
+
+
+def fp32_ffn_output_layers() -> int:
+    return int(defaults()["onnx"].get("fp32_ffn_output_layers", 0))
+
+
+def ffn_output_nodes(onnx_path: Path, last: int) -> list[str]:
+    """Names of the feed-forward output projections (`layer.N/output/dense/MatMul`, as exported from
+    BERT-like encoders) of the `last` layers; none for graphs named otherwise."""
+    import onnx
+
+    if last <= 0:
+        return []
+    found = {}
+    for node in onnx.load(str(onnx_path), load_external_data=False).graph.node:
+        m = re.search(r"layer\.(\d+)/output/dense/MatMul$", node.name)
+        if node.op_type == "MatMul" and m:
+            found[int(m.group(1))] = node.name
+    return [found[k] for k in sorted(found)[-last:]]
+
+
 def model_key(model_dir: Path) -> str:
     """Hash of the files that determine the network and of the quantization settings (so a retrained
     model, or other settings, is re-exported)."""
-    h = hashlib.sha256(",".join(quantize_ops()).encode())
+    h = hashlib.sha256(f"{','.join(quantize_ops())};fuse={fuse_ops()};fp32={fp32_ffn_output_layers()}".encode())
     for name in ("model.json", "head.safetensors", "adapter/adapter_model.safetensors"):
         p = model_dir / name
         if p.exists():
@@ -94,9 +118,31 @@ def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path)
                       "scores": {0: "batch"}},
         opset_version=17, dynamo=False,
     )
+    ops = quantize_ops()
+    if fuse_ops():
+        fp32 = _fuse(clf, fp32, tmp / "model-fused.onnx")
+        ops = ops + ["Attention"] if "MatMul" in ops else ops  # the fused attention holds the Q/K/V weights
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=quantize_ops())
+                     op_types_to_quantize=ops, nodes_to_exclude=ffn_output_nodes(fp32, fp32_ffn_output_layers()),
+                     extra_options={"DefaultTensorType": 1})  # float where shape inference cannot tell
     os.replace(int8, target)
+
+
+def _fuse(clf: EncoderClassifier, source: Path, target: Path) -> Path:
+    """ONNX Runtime's transformer fusions (attention, skip layer norm, bias GELU); the unfused graph
+    where the encoder is not BERT-like enough for them."""
+    from onnxruntime.transformers import optimizer
+
+    cfg = clf.encoder.config
+    try:
+        fused = optimizer.optimize_model(str(source), model_type="bert", num_heads=cfg.num_attention_heads,
+                                         hidden_size=cfg.hidden_size)
+        fused.save_model_to_file(str(target))
+    except Exception as e:  # noqa: BLE001 - an optimisation, never a reason to fail the export
+        log.warning("ONNX transformer fusion skipped (%s: %s)", type(e).__name__, e)
+        return source
+    log.info("fused: %s", {k: v for k, v in fused.get_fused_operator_statistics().items() if v})
+    return target
 
 
 class OnnxClassifier:

@@ -34,6 +34,7 @@ def test_opp115_merges_rows_and_skips_artefacts(tmp_path):
     assert c.skipped == 1
     h = load_taxonomy("harmonized")
     assert [u.labels for u in c.mapped(h)] == [["collection_use", "data_security"], ["contact"]]
+    assert c.describe_docs() == "policies not identified in this release"  # the CSV has no policy ids
 
 
 def test_capp130_bom_noise_and_empty_topics(tmp_path, caplog):
@@ -48,6 +49,7 @@ def test_capp130_bom_noise_and_empty_topics(tmp_path, caplog):
     assert sum(c.noise.values()) == 1
     assert "noise" in caplog.text
     assert {u.doc for u in c.units} == {"rw_1"}
+    assert c.describe_docs() == "1 document"
     en = [{"task": "rw_1.jsonl", "id": 2, "text": "We collect your phone number.", "label": ["First Party Collection Information", "Important"]}]
     _write_capp(tmp_path, "rw_1", en, lang_dir="translation_en")
     assert read_capp130("en", tmp_path).units[0].labels == ["数据收集"]

@@ -146,6 +146,24 @@ def test_python_api_and_long_unit_windows(tiny_model):
     assert scores.shape == (1, 9)
 
 
+def test_scores_do_not_depend_on_batching(tiny_model):
+    """Units are batched by token count: any order or batch size gives each unit the same scores."""
+    from clausetag.infer.labeler import Labeler
+
+    model = Labeler.load(tiny_model).model
+    texts = ["我们会收集您的手机号码。", "We share your data with advertisers and analytics partners.",
+             "Kontaktujte nás.", "Cookies.", "If you have questions, contact privacy@example.com. " * 12]
+    sections = ["一、收集", None, "Kontakt", "Cookies", None]
+    ref = model.scores(texts, sections, batch_size=64)
+    back = model.scores(texts[::-1], sections[::-1], batch_size=2)[::-1]
+    assert abs(ref - back).max() < 1e-4
+    batches = list(model.classifier.batches(texts, sections, batch_size=3))
+    owners = sorted(int(o) for b in batches for o in b[0])
+    assert owners[:4] == [0, 1, 2, 3] and owners.count(4) > 1  # every unit, the long one in windows
+    widths = [int(b["attention_mask"].sum(1).max()) for _, b in batches]
+    assert widths == sorted(widths)  # shortest windows first, so little padding
+
+
 def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
     import shutil
 
@@ -166,6 +184,14 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
     assert abs(onnx_scores - torch_scores).mean() < 0.05  # int8 weights: close, not equal
     Labeler.load(tiny_model, backend="onnx")
     assert path.stat().st_mtime_ns == mtime  # exported once, then reused
+    import onnx
+
+    ops = {}
+    for node in onnx.load(str(path)).graph.node:
+        ops.setdefault(node.op_type, []).append(node.name)
+    assert len(ops.get("QAttention", [])) == 12  # transformer fusion, then int8 attention weights
+    float_matmuls = [n for n in ops.get("MatMul", []) if "/output/dense/" in n]
+    assert [n.split("/")[3] for n in float_matmuls] == ["layer.8", "layer.9", "layer.10", "layer.11"]
     out = tmp_path / "o.jsonl"
     r = clausetag("label", tmp_path / "none.txt", "-m", tiny_model, "--backend", "onnx", "-o", out, "-q")
     assert r.returncode == 1 and "none.txt" in r.stderr and "Traceback" not in r.stderr
