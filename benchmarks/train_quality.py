@@ -36,7 +36,7 @@ def model_row(method: str, model_dir: Path) -> dict:
     info = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
     m = info["metrics"]
     return {"method": method, "model": str(model_dir), "taxonomy": info["taxonomy"]["name"],
-            "train_minutes": m.get("train_minutes"), "size_mb": round(dir_mb(model_dir), 1),
+            "train_minutes": m.get("train_minutes"), "size_mb": round(dir_mb(model_dir), 2),
             "config_sha256_16": info["training"].get("config_sha256_16"),
             "validation": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
                                "units": v["n_units"]} for k, v in m["validation"].items()},
