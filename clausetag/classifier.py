@@ -108,14 +108,7 @@ class EncoderClassifier(nn.Module):
 
     def pad(self, ids: list[list[int]]) -> dict[str, torch.Tensor]:
         """Right-pad to the longest sequence: input_ids and attention_mask tensors."""
-        width = max(len(x) for x in ids)
-        pad_id = self.tokenizer.pad_token_id or 0
-        input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(ids), width), dtype=torch.long)
-        for i, x in enumerate(ids):
-            input_ids[i, :len(x)] = torch.tensor(x, dtype=torch.long)
-            mask[i, :len(x)] = 1
-        return {"input_ids": input_ids, "attention_mask": mask}
+        return dict(self.tokenizer.pad({"input_ids": ids}, return_tensors="pt"))
 
     def encode_batch(self, texts, sections=None, truncate: bool = True) -> dict:
         """Tokenized and padded tensors for one batch (windows as in `tokenize`)."""

@@ -60,11 +60,9 @@ class Model:
         return np.array([self.info.thresholds[n] for n in self.labels], dtype=np.float32)
 
     def scores(self, texts: list[str], sections: list[str | None] | None = None,
-               batch_size: int | None = None) -> np.ndarray:
-        """Per-label probabilities; `batch_size` applies to encoder models (units per forward pass)."""
-        if batch_size:
-            return self.classifier.scores(texts, sections, batch_size=batch_size)
-        return self.classifier.scores(texts, sections)
+               batch_size: int = 64) -> np.ndarray:
+        """Per-label probabilities; `batch_size` applies to encoder models (windows per forward pass)."""
+        return self.classifier.scores(texts, sections, batch_size=batch_size)
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return decide(scores, self.threshold_array, self.taxonomy)
