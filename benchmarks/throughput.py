@@ -57,7 +57,7 @@ class RobertaStandIn:
         self.model = RobertaForSequenceClassification(cfg).eval()
         self.ours = ours
 
-    def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
+    def scores(self, texts, sections=None, batch_size: int = 64, langs=None) -> np.ndarray:
         import torch
 
         from clausetag.classifier import windowed_scores
@@ -110,9 +110,9 @@ def run_one(name: str, sentences: Path, model_dir: Path, tfidf_dir: Path) -> dic
     data = json.loads(sentences.read_text(encoding="utf-8"))
     texts, sections, langs = data["texts"], data["sections"], data["langs"]
     clf, load_s = load_backend(name, model_dir, tfidf_dir)
-    clf.scores(texts[:64], sections[:64])  # warm-up (ONNX session, allocator, caches)
+    clf.scores(texts[:64], sections[:64], langs=langs[:64])  # warm-up (ONNX session, allocator, caches)
     t0 = time.perf_counter()
-    clf.scores(texts, sections)
+    clf.scores(texts, sections, langs=langs)
     seconds = time.perf_counter() - t0
     peak_mb = peak_rss_mb()
     return {"backend": name, "sentences": len(texts), "languages": sorted(set(langs)), "seconds": round(seconds, 2),
@@ -140,7 +140,7 @@ def accuracy_gap(model_dir: Path) -> list[dict]:
         texts, sections = [u.text for u in units], [u.section for u in units]
         row, scores = {"data": name, "units": len(units)}, {}
         for backend, model in (("torch", torch_model), ("onnx", onnx_model)):
-            scores[backend] = model.scores(texts, sections)
+            scores[backend] = model.scores(texts, sections, langs=[u.lang for u in units])
             m = label_metrics(gold, model.decide(scores[backend]), tax.names)
             row[backend] = {"macro_f1": round(m["macro_f1"], 2), "micro_f1": round(m["micro_f1"], 2)}
         d = np.abs(scores["torch"] - scores["onnx"])

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = {"tfidf": "tfidf.toml", "frozen": "frozen.toml", "finetune": "default.toml", "opp115": "opp115.toml"}
+CONFIGS = {"tfidf": "tfidf.toml", "frozen": "frozen.toml", "finetune": "default.toml", "default": "default.toml",
+           "fast": "fast.toml", "opp115": "opp115.toml"}
 SEEDS = "jsonl:data/seeds"
 CACHE = Path.home() / ".cache" / "clausetag" / "bench"
 
@@ -70,7 +71,7 @@ def lodo(method: str, extra: dict) -> dict:
         minutes.append((time.time() - t0) / 60)
         model = load_model(out)
         held = [u for u in units if u.doc == doc]
-        _, decided = model.predict([u.text for u in held], [u.section for u in held])
+        _, decided = model.predict([u.text for u in held], [u.section for u in held], [u.lang for u in held])
         gold.append(model.taxonomy.to_matrix([u.labels for u in held]))
         pred.append(decided)
         langs += [u.lang for u in held]

@@ -49,6 +49,9 @@ class TfidfClassifier:
     def save(self, directory: Path) -> None:
         import joblib
 
+        vectorizer = self.pipeline.steps[0][1]
+        if hasattr(vectorizer, "stop_words_"):  # every n-gram cut by max_features: introspection only, large
+            del vectorizer.stop_words_
         joblib.dump(self.pipeline, directory / self.FILE, compress=3)
 
     @classmethod
@@ -167,18 +170,19 @@ class EncoderClassifier(nn.Module):
 
     @classmethod
     def load(cls, directory: Path, encoder_name: str, n_labels: int, inputs: EncoderInput,
-             merge: bool = True, expected_fingerprint: str | None = None) -> "EncoderClassifier":
-        """Base encoder + adapter (merged for speed) + head. A base whose fingerprint differs from
-        `expected_fingerprint` is loaded with a warning."""
+             merge: bool = True, expected_fingerprint: str | None = None, layers: int = 0) -> "EncoderClassifier":
+        """Base encoder (its first `layers` layers when not 0) + adapter (merged for speed) + head. A base
+        whose fingerprint differs from `expected_fingerprint` is loaded with a warning."""
         from safetensors.torch import load_file
 
-        from clausetag.encoder.load import encoder_fingerprint, load_encoder
+        from clausetag.encoder.load import encoder_fingerprint, keep_layers, load_encoder
 
         tokenizer, encoder = load_encoder(encoder_name)
         if expected_fingerprint and encoder_fingerprint(encoder) != expected_fingerprint:
             logging.getLogger(__name__).warning(
                 "base encoder %s is not the one this model was trained on (fingerprint differs); "
                 "predictions may differ", encoder_name)
+        encoder = keep_layers(encoder, layers)
         adapter = directory / cls.ADAPTER_DIR
         if adapter.is_dir():
             from peft import PeftModel

@@ -160,6 +160,7 @@ def train(
     import logging
 
     from clausetag.corpora import CorpusError
+    from clausetag.modeldir import ModelError
     from clausetag.train.config import ConfigError, load_config
     from clausetag.train.run import train as run_training
 
@@ -171,7 +172,7 @@ def train(
             overrides["encoder.name"] = encoder
         cfg = load_config(config, overrides)
         path, metrics = run_training(cfg, output, corpora)
-    except (ConfigError, CorpusError) as e:
+    except (ConfigError, CorpusError, ModelError) as e:
         fail(str(e))
     for name, m in metrics["validation"].items():
         typer.echo(f"{name}: macro-F1 {m['macro_f1']:.1f}, micro-F1 {m['micro_f1']:.1f} ({m['n_units']} units)")

@@ -332,17 +332,17 @@ def render_evaluation(metrics: dict, gold_set, runs, labels: list[str]) -> str:
         f"<h2>By document</h2>" + filters("by-document", {})
         + f"<div class='scroll'>{_groups(metrics['by_document'], names, 'by-document', 'document')}</div>"
         + chart(group_fig, "chart-groups", group_height) + "</section>",
-        f"<section id='cooccurrence'><h2>Gold vs predicted labels</h2><p class='muted'>Row: a gold label; column: a "
-        f"predicted label; cell: units with both. The diagonal holds the true positives, the rest shows which "
-        f"labels are confused or predicted together.</p>"
+        "<section id='cooccurrence'><h2>Gold vs predicted labels</h2><p class='muted'>Row: a gold label; column: a "
+        "predicted label; cell: units with both. The diagonal holds the true positives, the rest shows which "
+        "labels are confused or predicted together.</p>"
         + chart(_fig_cooccurrence(metrics, names, labels), "chart-cooccurrence", 520) + "</section>",
-        f"<section id='calibration'><h2>Calibration</h2>"
+        "<section id='calibration'><h2>Calibration</h2>"
         + chart(_fig_reliability(metrics, runs, labels, gold, names, settings["reliability_bins"]),
                 "chart-reliability", 560) + "</section>",
         f"<section id='pr'><h2>Precision–recall</h2>{chart(pr_fig, 'chart-pr', pr_height)}</section>",
         f"<section id='errors-section'><h2>Error browser</h2>"
         f"{_error_browser(gold_set, runs, labels, gold, names, settings['errors_per_label'])}</section>",
-        f"<section id='provenance'><h2>Provenance</h2>"
+        "<section id='provenance'><h2>Provenance</h2>"
         + "".join(_model_block(metrics["models"][r], names[r]) for r in names)
         + f"<h3>Gold set</h3>{_gold_block(prov)}</section>",
     ]

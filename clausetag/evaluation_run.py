@@ -156,7 +156,8 @@ def model_meta(model: Model) -> dict:
 
 
 def score_gold(model: Model, gold: GoldSet, role: str) -> ModelRun:
-    scores = model.scores([u.text for u in gold.units], [u.section for u in gold.units])
+    units = gold.units
+    scores = model.scores([u.text for u in units], [u.section for u in units], langs=[u.lang for u in units])
     return ModelRun(role, model_meta(model), scores.astype(np.float64), model.decide(scores).astype(bool))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clausetag.blend import Blend
 from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
 from clausetag.decision import decide
 from clausetag.taxonomy import Taxonomy
@@ -30,8 +31,9 @@ class ModelInfo:
     method: str
     taxonomy: dict
     thresholds: dict[str, float]
-    encoder: dict | None = None  # {"name", "fingerprint"}
+    encoder: dict | None = None  # {"name", "fingerprint", "layers" (0 or absent = all)}
     inputs: dict | None = None  # EncoderInput fields, or {"use_section": bool} for tfidf
+    blend: dict | None = None  # {"tfidf_weight", "languages"}: a TF-IDF part averaged in (clausetag/blend.py)
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
@@ -50,6 +52,7 @@ class Model:
     info: ModelInfo
     taxonomy: Taxonomy
     path: Path | None = None
+    blend: Blend | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -59,27 +62,32 @@ class Model:
     def threshold_array(self) -> np.ndarray:
         return np.array([self.info.thresholds[n] for n in self.labels], dtype=np.float32)
 
-    def scores(self, texts: list[str], sections: list[str | None] | None = None,
-               batch_size: int = 64) -> np.ndarray:
-        """Per-label probabilities; `batch_size` applies to encoder models (windows per forward pass)."""
-        return self.classifier.scores(texts, sections, batch_size=batch_size)
+    def scores(self, texts: list[str], sections: list[str | None] | None = None, batch_size: int = 64,
+               langs: list[str] | None = None) -> np.ndarray:
+        """Per-label probabilities; `batch_size` applies to encoder models (windows per forward pass);
+        `langs` (one per text, detected when not given) decides where a blended TF-IDF part applies."""
+        scores = self.classifier.scores(texts, sections, batch_size=batch_size)
+        return self.blend.apply(scores, texts, sections, langs) if self.blend else scores
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return decide(scores, self.threshold_array, self.taxonomy)
 
-    def predict(self, texts, sections=None) -> tuple[np.ndarray, np.ndarray]:
-        s = self.scores(texts, sections)
+    def predict(self, texts, sections=None, langs=None) -> tuple[np.ndarray, np.ndarray]:
+        s = self.scores(texts, sections, langs=langs)
         return s, self.decide(s)
 
 
-def save_model(directory: str | Path, classifier, info: ModelInfo, extra_files: dict[str, str] | None = None) -> Path:
-    """Write a model directory atomically (build beside it, then swap in)."""
+def save_model(directory: str | Path, classifier, info: ModelInfo, extra_files: dict[str, str] | None = None,
+               components: list | None = None) -> Path:
+    """Write a model directory atomically (build beside it, then swap in); `components` are further
+    objects that save themselves into it (a blend's TF-IDF part)."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     tmp.chmod(0o755)
     try:
-        classifier.save(tmp)
+        for part in [classifier, *(components or [])]:
+            part.save(tmp)
         (tmp / META_FILE).write_text(json.dumps(asdict(info), ensure_ascii=False, indent=2), encoding="utf-8")
         for name, content in (extra_files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")
@@ -121,8 +129,12 @@ def load_model(directory: str | Path, encoder: str | None = None, check_fingerpr
         name = encoder or info.encoder["name"]
         expected = info.encoder.get("fingerprint") if check_fingerprint and encoder is None else None
         clf = EncoderClassifier.load(directory, name, len(taxonomy.names), EncoderInput(**info.inputs),
-                                     expected_fingerprint=expected)
+                                     expected_fingerprint=expected, layers=info.encoder.get("layers", 0))
     else:
         raise ModelError(f"{directory}: unknown method {info.method!r}")
-    return Model(clf, info, taxonomy, directory)
+    blend = None
+    if info.blend:
+        tfidf = TfidfClassifier.load(directory, use_section=bool((info.inputs or {}).get("use_section")))
+        blend = Blend(tfidf, float(info.blend["tfidf_weight"]), list(info.blend["languages"]))
+    return Model(clf, info, taxonomy, directory, blend)
 

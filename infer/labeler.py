@@ -101,7 +101,8 @@ class Labeler:
         """Score units (in batches) and decide their labels."""
         if not units:
             return []
-        scores = self.model.scores([u.text for u in units], [u.section for u in units], self.batch_size)
+        scores = self.model.scores([u.text for u in units], [u.section for u in units], self.batch_size,
+                                   [u.lang for u in units])
         decisions = self.model.decide(scores)
         names = self.labels
         return [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))

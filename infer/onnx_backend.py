@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -36,37 +37,31 @@ class _Exportable(nn.Module):
         return torch.sigmoid(self.clf.head(pooled))
 
 
-def quantize_ops() -> list[str]:
-    return list(defaults()["onnx"]["quantize_ops"])
+def export_settings() -> dict:
+    """The [onnx] settings that shape an export (all of them part of its cache key)."""
+    s = defaults()["onnx"]
+    return {"quantize_ops": list(s["quantize_ops"]), "fuse": bool(s.get("fuse", True)),
+            "fp32_ffn_output_share": float(s.get("fp32_ffn_output_share", 0.0))}
 
 
-def fuse_ops() -> bool:
-    return bool(defaults()["onnx"].get("fuse", True))
-
-
-def fp32_ffn_output_layers() -> int:
-    return int(defaults()["onnx"].get("fp32_ffn_output_layers", 0))
-
-
-def ffn_output_nodes(onnx_path: Path, last: int) -> list[str]:
+def ffn_output_nodes(onnx_path: Path, share: float) -> list[str]:
     """Names of the feed-forward output projections (`layer.N/output/dense/MatMul`, as exported from
-    BERT-like encoders) of the `last` layers; none for graphs named otherwise."""
+    BERT-like encoders) of the last `share` of the layers (rounded); none for graphs named otherwise."""
     import onnx
 
-    if last <= 0:
-        return []
     found = {}
     for node in onnx.load(str(onnx_path), load_external_data=False).graph.node:
         m = re.search(r"layer\.(\d+)/output/dense/MatMul$", node.name)
         if node.op_type == "MatMul" and m:
             found[int(m.group(1))] = node.name
-    return [found[k] for k in sorted(found)[-last:]]
+    last = round(share * len(found))
+    return [found[k] for k in sorted(found)[len(found) - last:]] if last > 0 else []
 
 
 def model_key(model_dir: Path) -> str:
-    """Hash of the files that determine the network and of the quantization settings (so a retrained
-    model, or other settings, is re-exported)."""
-    h = hashlib.sha256(f"{','.join(quantize_ops())};fuse={fuse_ops()};fp32={fp32_ffn_output_layers()}".encode())
+    """Hash of the files that determine the network and of the export settings (so a retrained model,
+    or other settings, is re-exported)."""
+    h = hashlib.sha256(json.dumps(export_settings(), sort_keys=True).encode())
     for name in ("model.json", "head.safetensors", "adapter/adapter_model.safetensors"):
         p = model_dir / name
         if p.exists():
@@ -118,12 +113,13 @@ def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path)
                       "scores": {0: "batch"}},
         opset_version=17, dynamo=False,
     )
-    ops = quantize_ops()
-    if fuse_ops():
+    settings = export_settings()
+    ops = settings["quantize_ops"]
+    if settings["fuse"]:
         fp32 = _fuse(clf, fp32, tmp / "model-fused.onnx")
         ops = ops + ["Attention"] if "MatMul" in ops else ops  # the fused attention holds the Q/K/V weights
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=ops, nodes_to_exclude=ffn_output_nodes(fp32, fp32_ffn_output_layers()),
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=ops,
+                     nodes_to_exclude=ffn_output_nodes(fp32, settings["fp32_ffn_output_share"]),
                      extra_options={"DefaultTensorType": 1})  # float where shape inference cannot tell
     os.replace(int8, target)
 

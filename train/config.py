@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class EncoderSpec:
     prefix: str = "query: "
     use_section: bool = True
     max_length: int = 128
+    layers: int = 0  # keep only the first N transformer layers (0 = all): faster training and labeling
 
 
 @dataclass
@@ -71,6 +72,18 @@ class FinetuneSpec:
     pos_weight_cap: float = 8.0
     eval_every: int = 400
     patience: int = 3
+    # Continue from this model directory's adapter and head (same taxonomy, encoder and inputs) instead
+    # of a fresh probe-initialised start; with max_minutes = 0 it is taken as it is.
+    init_from: str = ""
+
+
+@dataclass
+class BlendSpec:
+    """Average an encoder model's scores with a TF-IDF model (settings from [tfidf]) fitted on the same
+    units, in the languages with enough training text (see clausetag/blend.py)."""
+
+    tfidf_weight: float = 0.0  # 0 = no blend
+    min_language_units: int = 2000
 
 
 @dataclass
@@ -86,6 +99,7 @@ class TrainConfig:
     tfidf: TfidfSpec = field(default_factory=TfidfSpec)
     frozen: FrozenSpec = field(default_factory=FrozenSpec)
     finetune: FinetuneSpec = field(default_factory=FinetuneSpec)
+    blend: BlendSpec = field(default_factory=BlendSpec)
     text: str = ""  # the TOML source, kept with the model
     path: str = ""
 
@@ -95,7 +109,7 @@ class TrainConfig:
 
 
 _SECTIONS = {"validation": ValidationSpec, "encoder": EncoderSpec, "tfidf": TfidfSpec, "frozen": FrozenSpec,
-             "finetune": FinetuneSpec}
+             "finetune": FinetuneSpec, "blend": BlendSpec}
 
 
 def _build(cls, raw: dict[str, Any], where: str):
@@ -119,10 +133,29 @@ def parse_config(text: str, path: str = "<string>") -> TrainConfig:
         raise ConfigError(f"{path}: {e}") from None
     if cfg.method not in ("tfidf", "frozen", "finetune"):
         raise ConfigError(f"{path}: method must be tfidf, frozen or finetune, not {cfg.method!r}")
+    if not 0.0 <= cfg.blend.tfidf_weight < 1.0:
+        raise ConfigError(f"{path}: [blend] tfidf_weight must be in [0, 1)")
+    if cfg.blend.tfidf_weight and cfg.method == "tfidf":
+        raise ConfigError(f"{path}: [blend] needs an encoder method (frozen or finetune), not tfidf")
     if not cfg.sources:
         raise ConfigError(f"{path}: no [[sources]]")
     cfg.text, cfg.path = text, path
     return cfg
+
+
+def _coerce(target, attr: str, value: Any, key: str) -> Any:
+    """`value` (often a command-line string) as the setting's declared kind: a float setting written
+    as an integer in the file stays a float; "false" is False."""
+    default = {f.name: f.default for f in fields(target)}.get(attr, MISSING)
+    kind = type(default) if default is not MISSING else type(getattr(target, attr))
+    if kind is bool and isinstance(value, str):
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"override {key!r}: {value!r} is not true or false")
+        return value.lower() in ("true", "1", "yes")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"override {key!r}: {value!r} is not of type {kind.__name__}") from None
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
@@ -138,7 +171,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
         target = getattr(cfg, obj) if obj else cfg
         if not hasattr(target, attr):
             raise ConfigError(f"override {key!r}: no such setting")
-        setattr(target, attr, type(getattr(target, attr))(value))
+        setattr(target, attr, _coerce(target, attr, value, key))
     if overrides:
         cfg.text += "\n# overrides: " + ", ".join(f"{k}={v}" for k, v in overrides.items()) + "\n"
     return cfg

@@ -6,18 +6,20 @@ import logging
 import math
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from clausetag.blend import Blend, blend_languages
 from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
 from clausetag.decision import tune_thresholds
 from clausetag.metrics import label_metrics
 from clausetag.records import Unit
 from clausetag.taxonomy import Taxonomy
 
-from clausetag.train.config import TrainConfig
+from clausetag.train.config import ConfigError, TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +55,22 @@ def fit_tfidf(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], selection
     return clf
 
 
+def fit_blend(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit]) -> Blend:
+    """A TF-IDF model on the training units of the languages with enough of them ([blend])."""
+    languages = blend_languages([u.lang for u in train], cfg.blend.min_language_units)
+    if not languages:
+        raise ConfigError(f"[blend]: no language has {cfg.blend.min_language_units} training units")
+    tfidf = fit_tfidf(cfg, taxonomy, [u for u in train if u.lang in languages], [])
+    return Blend(tfidf, cfg.blend.tfidf_weight, languages)
+
+
 # --- frozen ----------------------------------------------------------------------------------
 
 def build_encoder_classifier(cfg: TrainConfig, taxonomy: Taxonomy) -> EncoderClassifier:
-    from clausetag.encoder.load import load_encoder
+    from clausetag.encoder.load import keep_layers, load_encoder
 
     tokenizer, encoder = load_encoder(cfg.encoder.name)
+    encoder = keep_layers(encoder, cfg.encoder.layers)
     inputs = EncoderInput(prefix=cfg.encoder.prefix, use_section=cfg.encoder.use_section,
                           max_length=cfg.encoder.max_length)
     return EncoderClassifier(encoder, tokenizer, len(taxonomy.names), inputs)
@@ -126,11 +138,15 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     from peft import LoraConfig, get_peft_model
 
     f = cfg.finetune
-    model = build_encoder_classifier(cfg, taxonomy)
-    probe_head(model, cfg, taxonomy, train)
-    lora = LoraConfig(r=f.lora_r, lora_alpha=f.lora_alpha, lora_dropout=f.lora_dropout,
-                      target_modules=["query", "key", "value", "dense"], bias="none")
-    model.encoder = get_peft_model(model.encoder, lora)  # base weights (incl. word embeddings) frozen
+    prior: dict = {}
+    if f.init_from:
+        model, prior = load_fine_tuned(f.init_from, cfg, taxonomy)
+    else:
+        model = build_encoder_classifier(cfg, taxonomy)
+        probe_head(model, cfg, taxonomy, train)
+        lora = LoraConfig(r=f.lora_r, lora_alpha=f.lora_alpha, lora_dropout=f.lora_dropout,
+                          target_modules=["query", "key", "value", "dense"], bias="none")
+        model.encoder = get_peft_model(model.encoder, lora)  # base weights (incl. word embeddings) frozen
 
     y = torch.from_numpy(taxonomy.to_matrix([u.labels for u in train]))
     pos = y.sum(0).clamp(min=1)
@@ -156,10 +172,10 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lr_factor)
     best = {"score": selection_score(model, taxonomy, selection) if selection else -1.0, "step": 0,
             "state": _trainable_state(model)}
-    log.info("probe head: selection macro-F1 %.1f", best["score"])
+    log.info("%s: selection macro-F1 %.1f", f"model {f.init_from}" if f.init_from else "probe head", best["score"])
     started, step, bad_evals = time.time(), 0, 0
     budget_s = f.max_minutes * 60
-    done = False
+    done = budget_s <= 0
     while not done:
         for batch_idx in _length_sorted_batches(lengths, f.batch_size, rng):
             model.train()
@@ -200,7 +216,33 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     _load_trainable_state(model, best["state"])
     model.training_log = {"steps": step, "best_step": best["step"], "selection_macro_f1": best["score"],
                           "finetune_minutes": (time.time() - started) / 60}
+    if f.init_from:
+        model.training_log.update(init_from=f.init_from, init_train_minutes=prior.get("train_minutes", 0.0),
+                                  init_log=prior.get("finetune"))
     return model.eval()
+
+
+def load_fine_tuned(directory: str, cfg: TrainConfig, taxonomy: Taxonomy) -> tuple[EncoderClassifier, dict]:
+    """A saved finetune model with its adapter trainable, checked against the config it continues under;
+    and the metrics it was saved with."""
+    from clausetag.modeldir import read_info
+
+    info = read_info(directory)
+    want = {"method": "finetune", "labels": taxonomy.names, "encoder": cfg.encoder.name,
+            "layers": cfg.encoder.layers, "prefix": cfg.encoder.prefix, "use_section": cfg.encoder.use_section,
+            "max_length": cfg.encoder.max_length}
+    enc, inputs = info.encoder or {}, info.inputs or {}
+    have = {"method": info.method, "labels": [l["name"] for l in info.taxonomy["labels"]],
+            "encoder": enc.get("name"), "layers": enc.get("layers", 0), "prefix": inputs.get("prefix"),
+            "use_section": inputs.get("use_section"), "max_length": inputs.get("max_length")}
+    differ = [k for k in want if want[k] != have[k]]
+    if differ:
+        raise ConfigError(f"finetune.init_from {directory}: its {', '.join(differ)} differ from the config's")
+    model = EncoderClassifier.load(Path(directory), cfg.encoder.name, len(taxonomy.names),
+                                   EncoderInput(**inputs), merge=False, layers=cfg.encoder.layers)
+    for name, p in model.encoder.named_parameters():
+        p.requires_grad = "lora_" in name
+    return model, info.metrics
 
 
 def _trainable_state(model: nn.Module) -> dict:

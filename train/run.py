@@ -21,7 +21,7 @@ from clausetag.taxonomy import load_taxonomy
 from clausetag.train.card import model_card
 from clausetag.train.config import TrainConfig
 from clausetag.train.data import build_data
-from clausetag.train.methods import FITTERS, seed_everything
+from clausetag.train.methods import FITTERS, fit_blend, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,16 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     tuning = {k: v for k, v in data.validation.items() if k not in cfg.validation.evaluate_only}
     selection = _selection(tuning, cfg.validation.max_units_for_selection, cfg.seed)
     clf = FITTERS[cfg.method](cfg, taxonomy, data.train, selection)
-    train_minutes = (time.time() - started) / 60
+    blend = fit_blend(cfg, taxonomy, data.train) if cfg.blend.tfidf_weight else None
+    # a continued model's training time includes the run it continues
+    train_minutes = (time.time() - started) / 60 + getattr(clf, "training_log", {}).get("init_train_minutes", 0.0)
 
-    scores = {name: clf.scores([u.text for u in units], [u.section for u in units])
-              for name, units in data.validation.items()}
+    def score(units: list[Unit]) -> np.ndarray:
+        texts, sections = [u.text for u in units], [u.section for u in units]
+        s = clf.scores(texts, sections)
+        return blend.apply(s, texts, sections, [u.lang for u in units]) if blend else s
+
+    scores = {name: score(units) for name, units in data.validation.items()}
     if tuning:
         pooled_scores = np.concatenate([scores[k] for k in tuning])
         pooled_gold = taxonomy.to_matrix([u.labels for units in tuning.values() for u in units])
@@ -98,7 +104,7 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         from clausetag.encoder.load import encoder_fingerprint, load_encoder
 
         _, base = load_encoder(cfg.encoder.name)
-        encoder = {"name": cfg.encoder.name, "fingerprint": encoder_fingerprint(base)}
+        encoder = {"name": cfg.encoder.name, "fingerprint": encoder_fingerprint(base), "layers": cfg.encoder.layers}
         inputs = {"prefix": cfg.encoder.prefix, "use_section": cfg.encoder.use_section,
                   "max_length": cfg.encoder.max_length, "window_stride": 32}
     else:
@@ -106,11 +112,12 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     info = ModelInfo(
         method=cfg.method, taxonomy=taxonomy.to_dict(),
         thresholds={n: round(float(t), 4) for n, t in zip(taxonomy.names, thresholds)},
-        encoder=encoder, inputs=inputs,
+        encoder=encoder, inputs=inputs, blend=blend.to_dict() if blend else None,
         training={"config_name": cfg.name, "config_path": cfg.path, "config_sha256_16": cfg.hash,
                   "seed": cfg.seed, "data": data.summary, "train_minutes": round(train_minutes, 2),
                   "machine": machine(), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z")},
         metrics=metrics,
     )
-    path = save_model(output, clf, info, extra_files={"config.toml": cfg.text, "README.md": model_card(info)})
+    path = save_model(output, clf, info, extra_files={"config.toml": cfg.text, "README.md": model_card(info)},
+                      components=[blend.tfidf] if blend else [])
     return path, metrics

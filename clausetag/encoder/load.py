@@ -55,6 +55,21 @@ def load_encoder(name: str | None = None, settings: Settings | None = None):
     return tokenizer, model.eval()
 
 
+def keep_layers(model: torch.nn.Module, n: int) -> torch.nn.Module:
+    """Keep only the first `n` transformer layers (0 = all): a smaller, faster encoder whose lower layers
+    are the pretrained ones. BERT-like encoders (`model.encoder.layer`) only."""
+    layers = getattr(getattr(model, "encoder", None), "layer", None)
+    if not n:
+        return model
+    if layers is None:
+        raise ValueError(f"cannot keep {n} layers: {type(model).__name__} has no encoder.layer list")
+    if not 0 < n <= len(layers):
+        raise ValueError(f"cannot keep {n} layers of an encoder with {len(layers)}")
+    model.encoder.layer = layers[:n]
+    model.config.num_hidden_layers = n
+    return model
+
+
 def encoder_fingerprint(model: torch.nn.Module) -> str:
     """sha256 over the encoder's parameters (names, shapes, bytes), to check a base model is the expected one."""
     h = hashlib.sha256()
