@@ -101,6 +101,7 @@ def test_blend_averages_only_in_its_languages():
     assert blend_languages(["zh"] * 5 + ["en"] * 3 + ["cs"], 3) == ["zh", "en"]
 
 
+@pytest.mark.encoder
 def test_encoder_keeps_its_first_layers():
     from clausetag.train.methods import build_encoder_classifier
     from clausetag.taxonomy import load_taxonomy
