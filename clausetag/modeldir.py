@@ -34,6 +34,7 @@ class ModelInfo:
     encoder: dict | None = None  # {"name", "fingerprint", "layers" (0 or absent = all)}
     inputs: dict | None = None  # EncoderInput fields, or {"use_section": bool} for tfidf
     blend: dict | None = None  # {"tfidf_weight", "languages"}: a TF-IDF part averaged in (clausetag/blend.py)
+    onnx: dict | None = None  # ONNX export settings of this model, over clausetag/defaults.toml [onnx]
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION

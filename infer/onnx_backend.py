@@ -37,31 +37,38 @@ class _Exportable(nn.Module):
         return torch.sigmoid(self.clf.head(pooled))
 
 
-def export_settings() -> dict:
-    """The [onnx] settings that shape an export (all of them part of its cache key)."""
-    s = defaults()["onnx"]
+FFN_PROJECTIONS = ("intermediate", "output")  # layer.N/{name}/dense/MatMul in BERT-like encoders
+
+
+def export_settings(model_overrides: dict | None = None) -> dict:
+    """The [onnx] settings that shape an export (all of them part of its cache key): clausetag's
+    defaults, overlaid with those a model was trained and validated with (`model.json` "onnx")."""
+    s = {**defaults()["onnx"], **(model_overrides or {})}
     return {"quantize_ops": list(s["quantize_ops"]), "fuse": bool(s.get("fuse", True)),
-            "fp32_ffn_output_share": float(s.get("fp32_ffn_output_share", 0.0))}
+            **{f"fp32_ffn_{name}_share": float(s.get(f"fp32_ffn_{name}_share", 0.0)) for name in FFN_PROJECTIONS}}
 
 
-def ffn_output_nodes(onnx_path: Path, share: float) -> list[str]:
-    """Names of the feed-forward output projections (`layer.N/output/dense/MatMul`, as exported from
-    BERT-like encoders) of the last `share` of the layers (rounded); none for graphs named otherwise."""
+def ffn_float_nodes(onnx_path: Path, settings: dict) -> list[str]:
+    """Names of the feed-forward projections kept float: for each of "intermediate" and "output", those
+    of the last `fp32_ffn_{name}_share` of the layers (rounded); none for graphs named otherwise."""
     import onnx
 
-    found = {}
+    found: dict[str, dict[int, str]] = {name: {} for name in FFN_PROJECTIONS}
     for node in onnx.load(str(onnx_path), load_external_data=False).graph.node:
-        m = re.search(r"layer\.(\d+)/output/dense/MatMul$", node.name)
+        m = re.search(r"layer\.(\d+)/(intermediate|output)/dense/MatMul$", node.name)
         if node.op_type == "MatMul" and m:
-            found[int(m.group(1))] = node.name
-    last = round(share * len(found))
-    return [found[k] for k in sorted(found)[len(found) - last:]] if last > 0 else []
+            found[m.group(2)][int(m.group(1))] = node.name
+    names = []
+    for name, layers in found.items():
+        last = round(settings[f"fp32_ffn_{name}_share"] * len(layers))
+        names += [layers[k] for k in sorted(layers)[len(layers) - last:]] if last > 0 else []
+    return names
 
 
-def model_key(model_dir: Path) -> str:
+def model_key(model_dir: Path, settings: dict) -> str:
     """Hash of the files that determine the network and of the export settings (so a retrained model,
     or other settings, is re-exported)."""
-    h = hashlib.sha256(json.dumps(export_settings(), sort_keys=True).encode())
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for name in ("model.json", "head.safetensors", "adapter/adapter_model.safetensors"):
         p = model_dir / name
         if p.exists():
@@ -69,9 +76,9 @@ def model_key(model_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def cache_path(model_dir: Path) -> Path:
+def cache_path(model_dir: Path, settings: dict) -> Path:
     """`MODEL/onnx/` when writable, else the user cache."""
-    key = model_key(model_dir)
+    key = model_key(model_dir, settings)
     beside = model_dir / ONNX_DIR
     try:
         beside.mkdir(exist_ok=True)
@@ -84,7 +91,7 @@ def cache_path(model_dir: Path) -> Path:
         return folder / f"{key}-{ONNX_FILE}"
 
 
-def export_int8(clf: EncoderClassifier, target: Path) -> Path:
+def export_int8(clf: EncoderClassifier, target: Path, settings: dict) -> Path:
     """Export to ONNX (fp32), quantize weights to int8 (dynamic), write atomically."""
     clf.eval()
     # Trace with eager attention and a padded batch, so the padding-mask path is part of the graph.
@@ -96,13 +103,13 @@ def export_int8(clf: EncoderClassifier, target: Path) -> Path:
         warnings.simplefilter("ignore")  # tracer and quantizer advice, not problems of this export
         root.setLevel(logging.ERROR)
         try:
-            _export_and_quantize(clf, batch, Path(tmp), target)
+            _export_and_quantize(clf, batch, Path(tmp), target, settings)
         finally:
             root.setLevel(level)
     return target
 
 
-def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path) -> None:
+def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path, settings: dict) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     fp32, int8 = tmp / "model.onnx", tmp / "model-int8.onnx"
@@ -113,13 +120,12 @@ def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path)
                       "scores": {0: "batch"}},
         opset_version=17, dynamo=False,
     )
-    settings = export_settings()
     ops = settings["quantize_ops"]
     if settings["fuse"]:
         fp32 = _fuse(clf, fp32, tmp / "model-fused.onnx")
         ops = ops + ["Attention"] if "MatMul" in ops else ops  # the fused attention holds the Q/K/V weights
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=ops,
-                     nodes_to_exclude=ffn_output_nodes(fp32, settings["fp32_ffn_output_share"]),
+                     nodes_to_exclude=ffn_float_nodes(fp32, settings),
                      extra_options={"DefaultTensorType": 1})  # float where shape inference cannot tell
     os.replace(int8, target)
 
@@ -157,10 +163,11 @@ class OnnxClassifier:
     def for_model(cls, model) -> "OnnxClassifier":
         if not isinstance(model.classifier, EncoderClassifier):
             raise ValueError("the onnx backend needs an encoder model (frozen or finetune), not tfidf")
-        path = cache_path(model.path)
+        settings = export_settings(model.info.onnx)
+        path = cache_path(model.path, settings)
         if not path.exists():
             log.info("exporting %s to ONNX int8 (once)", model.path)
-            export_int8(model.classifier, path)
+            export_int8(model.classifier, path, settings)
         return cls(model.classifier, path)
 
     def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:

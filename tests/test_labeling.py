@@ -164,11 +164,34 @@ def test_scores_do_not_depend_on_batching(tiny_model):
     assert widths == sorted(widths)  # shortest windows first, so little padding
 
 
+def test_onnx_float_projections_follow_the_settings(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from clausetag.infer.onnx_backend import export_settings, ffn_float_nodes
+
+    names = [f"/encoder/layer.{i}/{kind}/dense/MatMul" for i in range(6)
+             for kind in ("attention/output", "intermediate", "output")]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    nodes = [helper.make_node("MatMul", ["x", "x"], [f"y{i}"], name=n) for i, n in enumerate(names)]
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(helper.make_graph(nodes, "g", [x], [])), str(path))
+
+    def kept(**model):
+        return sorted(ffn_float_nodes(path, export_settings(model)))
+
+    assert kept() == [f"/encoder/layer.{i}/output/dense/MatMul" for i in (4, 5)]  # defaults: last 0.34 of 6
+    assert kept(fp32_ffn_output_share=0.0) == []
+    both = kept(fp32_ffn_intermediate_share=1.0, fp32_ffn_output_share=0.0)
+    assert both == [f"/encoder/layer.{i}/intermediate/dense/MatMul" for i in range(6)]
+    assert export_settings({"fp32_ffn_intermediate_share": 1.0})["quantize_ops"] == ["MatMul"]  # the rest: defaults
+
+
 def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
     import shutil
 
     from clausetag.infer.labeler import Labeler
-    from clausetag.infer.onnx_backend import cache_path
+    from clausetag.infer.onnx_backend import cache_path, export_settings
 
     tiny_model = Path(shutil.copytree(tiny_model, tmp_path / "model"))  # the export is cached beside the model
 
@@ -176,7 +199,7 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
              "If you have questions about this policy, contact privacy@example.com. " * 12]  # several windows
     torch_scores = Labeler.load(tiny_model).model.scores(texts)
     onnx_model = Labeler.load(tiny_model, backend="onnx").model
-    path = cache_path(tiny_model)
+    path = cache_path(tiny_model, export_settings())
     assert path.exists() and path.parent.parent == tiny_model
     mtime = path.stat().st_mtime_ns
     onnx_scores = onnx_model.scores(texts)

@@ -29,6 +29,12 @@ def test_config_errors_name_the_file(tmp_path):
         parse_config('name = "x"\nlearning_rate = 3\n[[sources]]\nspec = "x"\n', "y.toml")
     with pytest.raises(ConfigError, match="no such setting"):
         load_config(CONFIGS / "default.toml", {"finetune.nope": "1"})
+    src = 'name = "x"\n[[sources]]\nspec = "x"\n[onnx]\n'
+    with pytest.raises(ConfigError, match=r"y.toml \[onnx\]: unknown key 'fp32_layers'"):
+        parse_config(src + "fp32_layers = 4\n", "y.toml")
+    with pytest.raises(ConfigError, match="must be a share from 0 to 1"):
+        parse_config(src + "fp32_ffn_output_share = 4\n", "y.toml")
+    assert parse_config(src + "fp32_ffn_output_share = 1\n", "y.toml").onnx == {"fp32_ffn_output_share": 1}
 
 
 def test_split_by_document_is_stable_and_disjoint():

@@ -49,6 +49,14 @@ def _blend_lines(blend: dict | None) -> list[str]:
             "scores."]
 
 
+def _onnx_lines(onnx: dict | None) -> list[str]:
+    if not onnx:
+        return []
+    settings = ", ".join(f"`{k} = {v}`" for k, v in sorted(onnx.items()))
+    return ["", "## ONNX export", f"`--backend onnx` exports this model with {settings} (over clausetag's `[onnx]`",
+            "defaults), the settings its ONNX accuracy was measured with."]
+
+
 SOURCE_WORDS = {"opp115": "English website policies (OPP-115)",
                 "capp130": "Chinese app policies (CAPP-130; English machine translations where used)",
                 "jsonl": "clausetag's own annotated policies (data/)"}
@@ -82,6 +90,7 @@ def model_card(info: ModelInfo) -> str:
         "## Base encoder",
         _encoder_line(info),
         *_blend_lines(info.blend),
+        *_onnx_lines(info.onnx),
         "",
         "## Training data",
         "| source | weight | units used | held-out validation units | documents | sha256/16 |",

@@ -8,6 +8,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from clausetag.settings import defaults
+
 
 class ConfigError(ValueError):
     """A config file is missing, malformed or inconsistent; the message names the file."""
@@ -100,6 +102,9 @@ class TrainConfig:
     frozen: FrozenSpec = field(default_factory=FrozenSpec)
     finetune: FinetuneSpec = field(default_factory=FinetuneSpec)
     blend: BlendSpec = field(default_factory=BlendSpec)
+    # ONNX export settings this model is validated with (keys of clausetag/defaults.toml [onnx]; kept in
+    # model.json; the defaults apply to the keys not given)
+    onnx: dict[str, Any] = field(default_factory=dict)
     text: str = ""  # the TOML source, kept with the model
     path: str = ""
 
@@ -139,8 +144,20 @@ def parse_config(text: str, path: str = "<string>") -> TrainConfig:
         raise ConfigError(f"{path}: [blend] needs an encoder method (frozen or finetune), not tfidf")
     if not cfg.sources:
         raise ConfigError(f"{path}: no [[sources]]")
+    _check_onnx(cfg.onnx, path)
     cfg.text, cfg.path = text, path
     return cfg
+
+
+def _check_onnx(onnx: Any, path: str) -> None:
+    if not isinstance(onnx, dict):
+        raise ConfigError(f"{path}: onnx must be a table ([onnx])")
+    known = defaults()["onnx"]
+    for key, value in onnx.items():
+        if key not in known:
+            raise ConfigError(f"{path} [onnx]: unknown key {key!r} (known: {', '.join(sorted(known))})")
+        if isinstance(known[key], float) and (not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0):
+            raise ConfigError(f"{path} [onnx]: {key} must be a share from 0 to 1, not {value!r}")
 
 
 def _coerce(target, attr: str, value: Any, key: str) -> Any:

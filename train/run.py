@@ -112,7 +112,7 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     info = ModelInfo(
         method=cfg.method, taxonomy=taxonomy.to_dict(),
         thresholds={n: round(float(t), 4) for n, t in zip(taxonomy.names, thresholds)},
-        encoder=encoder, inputs=inputs, blend=blend.to_dict() if blend else None,
+        encoder=encoder, inputs=inputs, blend=blend.to_dict() if blend else None, onnx=cfg.onnx or None,
         training={"config_name": cfg.name, "config_path": cfg.path, "config_sha256_16": cfg.hash,
                   "seed": cfg.seed, "data": data.summary, "train_minutes": round(train_minutes, 2),
                   "machine": machine(), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z")},
