@@ -180,8 +180,9 @@ def test_onnx_float_projections_follow_the_settings(tmp_path):
     def kept(**model):
         return sorted(ffn_float_nodes(path, export_settings(model)))
 
-    assert kept() == [f"/encoder/layer.{i}/output/dense/MatMul" for i in (4, 5)]  # defaults: last 0.34 of 6
-    assert kept(fp32_ffn_output_share=0.0) == []
+    assert kept(fp32_ffn_intermediate_share=0.0) == [f"/encoder/layer.{i}/output/dense/MatMul" for i in (4, 5)]
+    assert kept(fp32_ffn_intermediate_share=0.0, fp32_ffn_output_share=0.0) == []
+    assert len(kept()) == 6 + 2  # defaults: every intermediate projection, the last third of the outputs
     both = kept(fp32_ffn_intermediate_share=1.0, fp32_ffn_output_share=0.0)
     assert both == [f"/encoder/layer.{i}/intermediate/dense/MatMul" for i in range(6)]
     assert export_settings({"fp32_ffn_intermediate_share": 1.0})["quantize_ops"] == ["MatMul"]  # the rest: defaults
@@ -215,6 +216,7 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
     assert len(ops.get("QAttention", [])) == 12  # transformer fusion, then int8 attention weights
     float_matmuls = [n for n in ops.get("MatMul", []) if "/output/dense/" in n]
     assert [n.split("/")[3] for n in float_matmuls] == ["layer.8", "layer.9", "layer.10", "layer.11"]
+    assert len([n for n in ops.get("MatMul", []) if "/intermediate/dense/" in n]) == 12
     out = tmp_path / "o.jsonl"
     r = clausetag("label", tmp_path / "none.txt", "-m", tiny_model, "--backend", "onnx", "-o", out, "-q")
     assert r.returncode == 1 and "none.txt" in r.stderr and "Traceback" not in r.stderr
