@@ -27,7 +27,7 @@ _CLAUSE_END = "。；;：:，,！？!?.…、"
 _CN_NUM = "一二三四五六七八九十百零〇"
 # A line that starts like this is a list item, never a heading.
 _ITEM_START = re.compile(
-    rf"^\s*(?:[•·▪●◦‣∙*\-–—]\s|\d{{1,2}}[)）]|[（(]\d{{1,2}}[）)]|[①-⑳]|[a-zA-Z][)）]\s)"
+    r"^\s*(?:[•·▪●◦‣∙*\-–—]\s|\d{1,2}[)）]|[（(]\d{1,2}[）)]|[①-⑳]|[a-zA-Z][)）]\s)"
 )
 # Where a list item starts inside a line (after a colon or white space).
 _INLINE_ITEM = re.compile(
