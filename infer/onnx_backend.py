@@ -44,8 +44,8 @@ def export_settings(model_overrides: dict | None = None) -> dict:
     """The [onnx] settings that shape an export (all of them part of its cache key): clausetag's
     defaults, overlaid with those a model was trained and validated with (`model.json` "onnx")."""
     s = {**defaults()["onnx"], **(model_overrides or {})}
-    return {"quantize_ops": list(s["quantize_ops"]), "fuse": bool(s.get("fuse", True)),
-            **{f"fp32_ffn_{name}_share": float(s.get(f"fp32_ffn_{name}_share", 0.0)) for name in FFN_PROJECTIONS}}
+    return {"quantize_ops": list(s["quantize_ops"]), "fuse": bool(s["fuse"]),
+            **{f"fp32_ffn_{name}_share": float(s[f"fp32_ffn_{name}_share"]) for name in FFN_PROJECTIONS}}
 
 
 def ffn_float_nodes(onnx_path: Path, settings: dict) -> list[str]:
@@ -61,7 +61,7 @@ def ffn_float_nodes(onnx_path: Path, settings: dict) -> list[str]:
     names = []
     for name, layers in found.items():
         last = round(settings[f"fp32_ffn_{name}_share"] * len(layers))
-        names += [layers[k] for k in sorted(layers)[len(layers) - last:]] if last > 0 else []
+        names += [layers[k] for k in sorted(layers)[len(layers) - last:]]
     return names
 
 
