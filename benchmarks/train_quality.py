@@ -7,7 +7,9 @@
 Per method: macro- and micro-F1 on each validation source (OPP-115 validation, the held-out CAPP-130
 policies in Chinese and English), per language, training minutes and model size. `--lodo` adds the
 seeds leave-one-document-out protocol: five runs of the method's config, each holding one seed policy
-out (scored, never used for thresholds or early stopping), predictions pooled over the five folds.
+out (scored, never used for thresholds or early stopping), predictions pooled over the five folds;
+`--lodo-folds all` holds all five out of one run instead (a stricter protocol, one run instead of five:
+no seed policy is in training at all).
 Configs: train/configs/{tfidf,frozen,default}.toml (finetune = default.toml), opp115.toml for the
 native 12-label model. Results: benchmarks/results/train_quality.json and a Markdown table on stdout.
 """
@@ -54,30 +56,35 @@ def train_config(method: str, overrides: dict | None = None, output: Path | None
     return path
 
 
-def lodo(method: str, extra: dict) -> dict:
-    """Seeds leave-one-document-out: pooled metrics overall and per language."""
+FOLDS = {"one": "leave-one-document-out, five runs", "all": "all five seed policies held out of one run"}
+
+
+def lodo(method: str, extra: dict, folds: str = "one") -> dict:
+    """Seeds held out (one policy per run, or all in one run): pooled metrics overall and per language."""
     from clausetag.corpora import read_jsonl
     from clausetag.metrics import label_metrics
     from clausetag.modeldir import load_model
 
     units = read_jsonl(ROOT / "data" / "seeds").units
     docs = sorted({u.doc for u in units})
+    groups = [[d] for d in docs] if folds == "one" else [docs]
     gold, pred, langs, minutes = [], [], [], []
-    for doc in docs:
-        print(f"{method} LODO: holding out {doc}", file=sys.stderr)
+    for group in groups:
+        print(f"{method} seeds held out: {', '.join(group)}", file=sys.stderr)
         t0 = time.time()
-        out = train_config(method, {"validation.holdout_docs": [doc], "validation.evaluate_only": [SEEDS], **extra},
+        out = train_config(method, {"validation.holdout_docs": group, "validation.evaluate_only": [SEEDS], **extra},
                            CACHE / f"{method}-lodo")
         minutes.append((time.time() - t0) / 60)
         model = load_model(out)
-        held = [u for u in units if u.doc == doc]
+        held = [u for u in units if u.doc in group]
         _, decided = model.predict([u.text for u in held], [u.section for u in held], [u.lang for u in held])
         gold.append(model.taxonomy.to_matrix([u.labels for u in held]))
         pred.append(decided)
         langs += [u.lang for u in held]
     gold, pred, langs = np.concatenate(gold), np.concatenate(pred), np.array(langs)
     names = model.taxonomy.names
-    result = {"folds": len(docs), "minutes": round(sum(minutes), 1), "overrides": {k: v for k, v in extra.items()}}
+    result = {"folds": len(groups), "protocol": FOLDS[folds], "minutes": round(sum(minutes), 1),
+              "overrides": {k: v for k, v in extra.items()}}
     for key, mask in [("all", np.ones(len(langs), bool))] + [(l, langs == l) for l in sorted(set(langs))]:
         m = label_metrics(gold[mask], pred[mask], names)
         result[key] = {"macro_f1": round(m["macro_f1"], 1), "micro_f1": round(m["micro_f1"], 1), "units": int(mask.sum())}
@@ -96,7 +103,8 @@ def table(rows: list[dict]) -> str:
         cells = []
         for key, _ in COLUMNS:
             v = r.get("lodo", {}).get(key[5:]) if key.startswith("lodo:") else r["validation"].get(key)
-            cells.append(f"{v['macro_f1']} / {v['micro_f1']}" if v else "–")
+            mark = "†" if key.startswith("lodo:") and r["lodo"].get("folds") == 1 else ""
+            cells.append(f"{v['macro_f1']} / {v['micro_f1']}{mark}" if v else "–")
         lines.append(f"| {r['method']} | " + " | ".join(cells) + f" | {r['train_minutes']} | {r['size_mb']} |")
     return "\n".join(lines)
 
@@ -106,7 +114,9 @@ def main() -> None:
     ap.add_argument("--methods", nargs="*", default=["tfidf", "frozen"], choices=list(CONFIGS))
     ap.add_argument("--existing", nargs="*", default=[], metavar="METHOD=DIR",
                     help="read an already trained model instead of training, e.g. finetune=models/default")
-    ap.add_argument("--lodo", nargs="*", default=[], choices=list(CONFIGS)[:3])
+    ap.add_argument("--lodo", nargs="*", default=[], choices=list(CONFIGS)[:5])
+    ap.add_argument("--lodo-folds", choices=list(FOLDS), default="one",
+                    help="one: each seed policy held out of its own run; all: all held out of one run (marked †)")
     ap.add_argument("--lodo-set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="overrides for the LODO runs only, e.g. frozen.max_units=4000")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_quality.json")
@@ -126,7 +136,7 @@ def main() -> None:
     extra = dict(kv.split("=", 1) for kv in args.lodo_set)
     for method in args.lodo:
         rows.setdefault(method, {"method": method, "validation": {}, "train_minutes": None, "size_mb": None})
-        rows[method]["lodo"] = lodo(method, extra)
+        rows[method]["lodo"] = lodo(method, extra, args.lodo_folds)
     order = [m for m in CONFIGS if m in rows]
     from clausetag.train.run import machine
 

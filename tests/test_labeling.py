@@ -193,6 +193,7 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
 
     from clausetag.infer.labeler import Labeler
     from clausetag.infer.onnx_backend import cache_path, export_settings
+    from clausetag.modeldir import read_info
 
     tiny_model = Path(shutil.copytree(tiny_model, tmp_path / "model"))  # the export is cached beside the model
 
@@ -200,7 +201,7 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
              "If you have questions about this policy, contact privacy@example.com. " * 12]  # several windows
     torch_scores = Labeler.load(tiny_model).model.scores(texts)
     onnx_model = Labeler.load(tiny_model, backend="onnx").model
-    path = cache_path(tiny_model, export_settings())
+    path = cache_path(tiny_model, export_settings(read_info(tiny_model).onnx))  # as the backend computes it
     assert path.exists() and path.parent.parent == tiny_model
     mtime = path.stat().st_mtime_ns
     onnx_scores = onnx_model.scores(texts)

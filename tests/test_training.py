@@ -34,7 +34,12 @@ def test_config_errors_name_the_file(tmp_path):
         parse_config(src + "fp32_layers = 4\n", "y.toml")
     with pytest.raises(ConfigError, match="must be a share from 0 to 1"):
         parse_config(src + "fp32_ffn_output_share = 4\n", "y.toml")
+    with pytest.raises(ConfigError, match="fuse must be bool"):
+        parse_config(src + 'fuse = "yes"\n', "y.toml")
+    with pytest.raises(ConfigError, match="quantize_ops must be a list of operator names"):
+        parse_config(src + 'quantize_ops = "MatMul"\n', "y.toml")
     assert parse_config(src + "fp32_ffn_output_share = 1\n", "y.toml").onnx == {"fp32_ffn_output_share": 1}
+    assert parse_config(src + 'fuse = false\nquantize_ops = ["MatMul", "Gather"]\n', "y.toml").onnx["fuse"] is False
 
 
 def test_split_by_document_is_stable_and_disjoint():

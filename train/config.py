@@ -156,8 +156,15 @@ def _check_onnx(onnx: Any, path: str) -> None:
     for key, value in onnx.items():
         if key not in known:
             raise ConfigError(f"{path} [onnx]: unknown key {key!r} (known: {', '.join(sorted(known))})")
-        if isinstance(known[key], float) and (not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0):
-            raise ConfigError(f"{path} [onnx]: {key} must be a share from 0 to 1, not {value!r}")
+        default = known[key]
+        if isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{path} [onnx]: {key} must be a share from 0 to 1, not {value!r}")
+        elif isinstance(default, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{path} [onnx]: {key} must be a list of operator names, not {value!r}")
+        elif type(value) is not type(default):
+            raise ConfigError(f"{path} [onnx]: {key} must be {type(default).__name__}, not {value!r}")
 
 
 def _coerce(target, attr: str, value: Any, key: str) -> Any:
