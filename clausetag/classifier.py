@@ -49,9 +49,10 @@ class TfidfClassifier:
     def save(self, directory: Path) -> None:
         import joblib
 
-        vectorizer = self.pipeline.steps[0][1]
-        if hasattr(vectorizer, "stop_words_"):  # every n-gram cut by max_features: introspection only, large
-            del vectorizer.stop_words_
+        features = self.pipeline.steps[0][1]
+        for vectorizer in [v for _, v in getattr(features, "transformer_list", [])] or [features]:
+            if hasattr(vectorizer, "stop_words_"):  # every n-gram cut by max_features: introspection only, large
+                del vectorizer.stop_words_
         joblib.dump(self.pipeline, directory / self.FILE, compress=3)
 
     @classmethod

@@ -1,5 +1,6 @@
 """Training pipeline: configs parse, methods train, models save, reload and predict identically."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,11 @@ def test_tfidf_trains_on_corpora_sample(tmp_path, corpora_root):
     m = load_model(path)
     s, d = m.predict(["We share your information with advertisers."])
     assert m.labels[int(np.argmax(s[0]))] == "third_party_sharing"
+    chars, words = [v for _, v in m.classifier.pipeline.steps[0][1].transformer_list]  # tfidf.toml: both kinds
+    assert chars.analyzer == "char_wb" and words.analyzer == "word"
+    assert "advertisers" in words.vocabulary_ and "share your" in words.vocabulary_
+    assert all(re.fullmatch(r"[a-zA-Z\u00C0-\u024F ]+", w) for w in words.vocabulary_)  # Latin-script words only
+    assert not any(hasattr(v, "stop_words_") for v in (chars, words))  # not saved: size
 
 
 def test_overrides_take_the_settings_kind():

@@ -46,9 +46,16 @@ class EncoderSpec:
 
 @dataclass
 class TfidfSpec:
+    """Character n-grams (within word boundaries) and, when `word_ngram_max` > 0, word n-grams of the
+    words `word_pattern` matches (Latin-script words by default: Chinese has no spaces, and its
+    character n-grams already are its words)."""
+
     ngram_min: int = 1
     ngram_max: int = 4
     max_features: int = 200_000
+    word_ngram_max: int = 0  # 0 = character n-grams only
+    word_max_features: int = 50_000
+    word_pattern: str = r"[A-Za-z\u00C0-\u024F]{2,}"
     C: float = 8.0
 
 

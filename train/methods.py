@@ -40,12 +40,17 @@ def fit_tfidf(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], selection
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import make_pipeline, make_union
 
     t = cfg.tfidf
+    features = TfidfVectorizer(analyzer="char_wb", ngram_range=(t.ngram_min, t.ngram_max),
+                               max_features=t.max_features, sublinear_tf=True, min_df=2, dtype=np.float32)
+    if t.word_ngram_max:
+        words = TfidfVectorizer(analyzer="word", token_pattern=t.word_pattern, ngram_range=(1, t.word_ngram_max),
+                                max_features=t.word_max_features, sublinear_tf=True, min_df=2, dtype=np.float32)
+        features = make_union(features, words)
     pipeline = make_pipeline(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(t.ngram_min, t.ngram_max), max_features=t.max_features,
-                        sublinear_tf=True, min_df=2, dtype=np.float32),
+        features,
         OneVsRestClassifier(LogisticRegression(C=t.C, max_iter=2000, class_weight="balanced",
                                                random_state=cfg.seed)),
     )
