@@ -103,7 +103,7 @@ def table(rows: list[dict]) -> str:
         cells = []
         for key, _ in COLUMNS:
             v = r.get("lodo", {}).get(key[5:]) if key.startswith("lodo:") else r["validation"].get(key)
-            mark = "†" if key.startswith("lodo:") and r["lodo"].get("folds") == 1 else ""
+            mark = "†" if key.startswith("lodo:") and r.get("lodo", {}).get("folds") == 1 else ""
             cells.append(f"{v['macro_f1']} / {v['micro_f1']}{mark}" if v else "–")
         lines.append(f"| {r['method']} | " + " | ".join(cells) + f" | {r['train_minutes']} | {r['size_mb']} |")
     return "\n".join(lines)
