@@ -24,7 +24,7 @@ class Blend:
     languages: list[str]
 
     def to_dict(self) -> dict:
-        return {"tfidf_weight": self.weight, "languages": list(self.languages)}
+        return {"tfidf_weight": self.weight, "languages": list(self.languages), "tfidf_features": self.tfidf.describe()}
 
     def apply(self, scores: np.ndarray, texts: list[str], sections: list[str | None] | None,
               langs: list[str] | None) -> np.ndarray:

@@ -46,6 +46,15 @@ class TfidfClassifier:
             return np.zeros((0, len(self.pipeline.classes_)), dtype=np.float32)
         return self.pipeline.predict_proba(self._inputs(texts, sections)).astype(np.float32)
 
+    def describe(self) -> str:
+        """The features in words, e.g. "character 1-4-grams (100,000) + word 1-2-grams (50,000)"."""
+        features = self.pipeline.steps[0][1]
+        parts = []
+        for v in [v for _, v in getattr(features, "transformer_list", [])] or [features]:
+            kind = "word" if v.analyzer == "word" else "character"
+            parts.append(f"{kind} {v.ngram_range[0]}-{v.ngram_range[1]}-grams ({len(v.vocabulary_):,})")
+        return " + ".join(parts)
+
     def save(self, directory: Path) -> None:
         import joblib
 

@@ -94,6 +94,23 @@ def test_tfidf_trains_on_corpora_sample(tmp_path, corpora_root):
     assert not any(hasattr(v, "stop_words_") for v in (chars, words))  # not saved: size
 
 
+def test_tfidf_word_ngrams_only_where_words_recur():
+    from clausetag.records import Unit
+    from clausetag.taxonomy import load_taxonomy
+    from clausetag.train.methods import fit_tfidf
+
+    cfg = load_config(CONFIGS / "tfidf.toml")
+    tax = load_taxonomy(cfg.taxonomy)
+    zh = [Unit(id=f"u{i}", doc="d", text=t, labels=[lab], lang="zh") for i, (t, lab) in enumerate(
+        [("我们收集您的手机号码。", "collection_use"), ("我们与合作伙伴共享信息。", "third_party_sharing")] * 3)]
+    assert "word" not in fit_tfidf(cfg, tax, zh, []).describe()  # no Latin words: character n-grams alone
+    en = [Unit(id=f"e{i}", doc="d", text=t, labels=[lab], lang="en") for i, (t, lab) in enumerate(
+        [("We collect your phone number.", "collection_use"), ("We share data with partners.", "third_party_sharing")] * 3)]
+    clf = fit_tfidf(cfg, tax, zh + en, [])
+    assert re.fullmatch(r"character 1-4-grams \([\d,]+\) \+ word 1-2-grams \([\d,]+\)", clf.describe())
+    assert clf.scores(["We share data with partners."])[0].argmax() == tax.names.index("third_party_sharing")
+
+
 def test_overrides_take_the_settings_kind():
     cfg = load_config(CONFIGS / "default.toml", {"finetune.max_minutes": "0.5", "encoder.use_section": "false",
                                                  "encoder.layers": "3"})
@@ -142,10 +159,13 @@ def test_continued_model_with_blend(tiny_model, tmp_path):
 
     cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
                       {"finetune.init_from": str(tiny_model), "finetune.max_minutes": "0",
-                       "blend.tfidf_weight": "0.5", "blend.min_language_units": "100"})
+                       "blend.tfidf_weight": "0.5", "blend.min_language_units": "100", "tfidf.word_ngram_max": "2"})
     path, _ = train(cfg, tmp_path / "blended")
     base, blended = load_model(tiny_model), load_model(path)
-    assert blended.info.blend == {"tfidf_weight": 0.5, "languages": ["zh"]}
+    assert {k: blended.info.blend[k] for k in ("tfidf_weight", "languages")} == {"tfidf_weight": 0.5, "languages": ["zh"]}
+    features = blended.info.blend["tfidf_features"]  # the Chinese seeds' recurring Latin words: App, SDK, ...
+    assert re.fullmatch(r"character 1-4-grams \([\d,]+\) \+ word 1-2-grams \([\d,]+\)", features)
+    assert features in (path / "README.md").read_text()
     assert (path / "tfidf.joblib").exists()
     texts = ["我们会收集您的手机号码用于注册。", "Kontaktujte nás na e-mailu privacy@example.cz."]
     langs = ["zh", "cs"]

@@ -15,13 +15,15 @@ def _row(name: str, m: dict) -> str:
     return f"| {name} | {m['n_units']} | {m['macro_f1']:.1f} | {m['micro_f1']:.1f} |"
 
 
-def _finetune_lines(log: dict | None) -> list[str]:
+def _finetune_lines(log: dict | None, nested: bool = False) -> list[str]:
     if not log:
         return []
     lines = []
     if log.get("init_from"):
-        lines += [f"Continued from the model `{log['init_from']}` (trained in {log['init_train_minutes']} minutes; "
-                  "the training minutes above include them)."] + _finetune_lines(log.get("init_log"))
+        lines += [(f"That model continued from an earlier `{log['init_from']}` ({log['init_train_minutes']} minutes)."
+                   if nested else f"Continued from the model `{log['init_from']}` (trained in "
+                   f"{log['init_train_minutes']} minutes; the training minutes above include them).")]
+        lines += _finetune_lines(log.get("init_log"), nested=True)
     if log["steps"] or not log.get("init_from"):
         lines.append(f"Fine-tuning: {log['steps']} steps in {log['finetune_minutes']:.0f} minutes; best selection "
                      f"macro-F1 {log['selection_macro_f1']:.1f} at step {log['best_step']} (the weights kept).")
@@ -44,9 +46,9 @@ def _blend_lines(blend: dict | None) -> list[str]:
     w = blend["tfidf_weight"]
     return ["", "## Scores",
             f"For units in {', '.join(blend['languages'])} (the languages with enough training text) the encoder's",
-            "scores are averaged with a character n-gram TF-IDF model (`tfidf.joblib`, fitted on the training",
-            f"units in those languages), weights {1 - w:.2f} : {w:.2f}; in every other language the encoder alone",
-            "scores."]
+            f"scores are averaged with a TF-IDF model (`tfidf.joblib`: {blend.get('tfidf_features', 'character n-grams')},",
+            f"fitted on the training units in those languages), weights {1 - w:.2f} : {w:.2f}; in every other",
+            "language the encoder alone scores."]
 
 
 def _onnx_lines(onnx: dict | None) -> list[str]:

@@ -43,20 +43,24 @@ def fit_tfidf(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], selection
     from sklearn.pipeline import make_pipeline, make_union
 
     t = cfg.tfidf
+    clf = TfidfClassifier(None, use_section=cfg.encoder.use_section)
+    texts = clf._inputs([u.text for u in train], _sections(train))
     features = TfidfVectorizer(analyzer="char_wb", ngram_range=(t.ngram_min, t.ngram_max),
                                max_features=t.max_features, sublinear_tf=True, min_df=2, dtype=np.float32)
     if t.word_ngram_max:
         words = TfidfVectorizer(analyzer="word", token_pattern=t.word_pattern, ngram_range=(1, t.word_ngram_max),
                                 max_features=t.word_max_features, sublinear_tf=True, min_df=2, dtype=np.float32)
-        features = make_union(features, words)
-    pipeline = make_pipeline(
+        try:
+            words.fit(texts)
+            features = make_union(features, words)
+        except ValueError:  # no word recurs (e.g. Chinese text only): character n-grams alone
+            log.info("tfidf: no recurring words for word n-grams; character n-grams only")
+    clf.pipeline = make_pipeline(
         features,
         OneVsRestClassifier(LogisticRegression(C=t.C, max_iter=2000, class_weight="balanced",
                                                random_state=cfg.seed)),
     )
-    clf = TfidfClassifier(pipeline, use_section=cfg.encoder.use_section)
-    y = taxonomy.to_matrix([u.labels for u in train])
-    pipeline.fit(clf._inputs([u.text for u in train], _sections(train)), y)
+    clf.pipeline.fit(texts, taxonomy.to_matrix([u.labels for u in train]))
     return clf
 
 
