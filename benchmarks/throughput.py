@@ -151,9 +151,16 @@ def accuracy_gap(model_dir: Path) -> list[dict]:
 
 
 def ensure_tfidf(tfidf_dir: Path) -> None:
-    if not (tfidf_dir / "model.json").exists():
+    """The baseline of train/configs/tfidf.toml in `tfidf_dir`, retrained when missing or made by another
+    version of that config (the cache `benchmarks/train_quality.py` also trains into)."""
+    from clausetag.train.config import load_config
+
+    config = ROOT / "train/configs/tfidf.toml"
+    info = tfidf_dir / "model.json"
+    made_by = json.loads(info.read_text(encoding="utf-8"))["training"]["config_sha256_16"] if info.exists() else None
+    if made_by != load_config(config).hash:
         print(f"training the tfidf baseline into {tfidf_dir} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "clausetag.cli", "train", str(ROOT / "train/configs/tfidf.toml"),
+        subprocess.run([sys.executable, "-m", "clausetag.cli", "train", str(config),
                         "-o", str(tfidf_dir), "-q"], check=True)
 
 
@@ -171,7 +178,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "default")
-    ap.add_argument("--tfidf-model", type=Path, default=Path.home() / ".cache" / "clausetag" / "bench-tfidf")
+    ap.add_argument("--tfidf-model", type=Path, default=Path.home() / ".cache" / "clausetag" / "bench" / "tfidf")
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--accuracy", action="store_true", help="also measure the ONNX int8 accuracy gap")

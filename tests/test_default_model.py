@@ -102,3 +102,25 @@ def test_cli_labels_the_seeds_with_the_default_model(seeds_dir, tmp_path):
     # A statistical model, so one miss in eleven is tolerated (the shipped model misses the Czech
     # heading 003-0047 "5. Sdílení, přenos a zpřístupnění informací": a bare heading, scored other).
     assert len(misses) <= 1, misses
+
+
+OPP_CLEAR = [
+    ("We use industry-standard SSL encryption to protect your personal information.", "Data Security"),
+    ("We may share your information with third-party advertisers and analytics partners.",
+     "Third Party Sharing/Collection"),
+    ("If you have any questions about this privacy policy, please contact us at privacy@example.com.",
+     "Privacy contact information"),
+    ("We will notify you by email of any material changes to this privacy policy.", "Policy Change"),
+]
+
+
+def test_shipped_opp115_model_speaks_native_labels():
+    """models/opp115 (the OPP-115 native protocol): 12 OPP-115 labels out, English TF-IDF part blended."""
+    path = MODEL.parent / "opp115"
+    info = json.loads((path / "model.json").read_text(encoding="utf-8"))
+    assert info["taxonomy"]["name"] == "opp115" and len(info["thresholds"]) == 12
+    assert info["blend"]["languages"] == ["en"] and (path / "tfidf.joblib").exists()
+    labeler = Labeler.load(path)
+    preds = labeler.label_units([Unit(id=str(i), doc="d", lang="en", text=t) for i, (t, _) in enumerate(OPP_CLEAR)])
+    for pred, (text, label) in zip(preds, OPP_CLEAR):
+        assert set(pred.labels) <= set(info["thresholds"]) and label in pred.labels, (text, pred.labels)
