@@ -46,11 +46,15 @@ class TfidfClassifier:
             return np.zeros((0, len(self.pipeline.classes_)), dtype=np.float32)
         return self.pipeline.predict_proba(self._inputs(texts, sections)).astype(np.float32)
 
+    def vectorizers(self) -> list:
+        """The fitted TfidfVectorizers: character n-grams, then word n-grams where the config asked."""
+        features = self.pipeline.steps[0][1]
+        return [v for _, v in getattr(features, "transformer_list", [])] or [features]
+
     def describe(self) -> str:
         """The features in words, e.g. "character 1-4-grams (100,000) + word 1-2-grams (50,000)"."""
-        features = self.pipeline.steps[0][1]
         parts = []
-        for v in [v for _, v in getattr(features, "transformer_list", [])] or [features]:
+        for v in self.vectorizers():
             kind = "word" if v.analyzer == "word" else "character"
             parts.append(f"{kind} {v.ngram_range[0]}-{v.ngram_range[1]}-grams ({len(v.vocabulary_):,})")
         return " + ".join(parts)
@@ -58,8 +62,7 @@ class TfidfClassifier:
     def save(self, directory: Path) -> None:
         import joblib
 
-        features = self.pipeline.steps[0][1]
-        for vectorizer in [v for _, v in getattr(features, "transformer_list", [])] or [features]:
+        for vectorizer in self.vectorizers():
             if hasattr(vectorizer, "stop_words_"):  # every n-gram cut by max_features: introspection only, large
                 del vectorizer.stop_words_
         joblib.dump(self.pipeline, directory / self.FILE, compress=3)

@@ -35,6 +35,8 @@ def test_config_errors_name_the_file(tmp_path):
         parse_config(src + "fp32_layers = 4\n", "y.toml")
     with pytest.raises(ConfigError, match="must be a share from 0 to 1"):
         parse_config(src + "fp32_ffn_output_share = 4\n", "y.toml")
+    with pytest.raises(ConfigError, match=r"y.toml: \[tfidf\] word_pattern is not a regular expression"):
+        parse_config('name = "x"\n[[sources]]\nspec = "x"\n[tfidf]\nword_pattern = "[a-z"\n', "y.toml")
     with pytest.raises(ConfigError, match="fuse must be bool"):
         parse_config(src + 'fuse = "yes"\n', "y.toml")
     with pytest.raises(ConfigError, match="quantize_ops must be a list of operator names"):
@@ -87,7 +89,7 @@ def test_tfidf_trains_on_corpora_sample(tmp_path, corpora_root):
     m = load_model(path)
     s, d = m.predict(["We share your information with advertisers."])
     assert m.labels[int(np.argmax(s[0]))] == "third_party_sharing"
-    chars, words = [v for _, v in m.classifier.pipeline.steps[0][1].transformer_list]  # tfidf.toml: both kinds
+    chars, words = m.classifier.vectorizers()  # tfidf.toml: both kinds
     assert chars.analyzer == "char_wb" and words.analyzer == "word"
     assert "advertisers" in words.vocabulary_ and "share your" in words.vocabulary_
     assert all(re.fullmatch(r"[a-zA-Z\u00C0-\u024F ]+", w) for w in words.vocabulary_)  # Latin-script words only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
@@ -147,6 +148,12 @@ def parse_config(text: str, path: str = "<string>") -> TrainConfig:
         raise ConfigError(f"{path}: method must be tfidf, frozen or finetune, not {cfg.method!r}")
     if not 0.0 <= cfg.blend.tfidf_weight < 1.0:
         raise ConfigError(f"{path}: [blend] tfidf_weight must be in [0, 1)")
+    if cfg.tfidf.word_ngram_max < 0:
+        raise ConfigError(f"{path}: [tfidf] word_ngram_max must be 0 (off) or more")
+    try:
+        re.compile(cfg.tfidf.word_pattern)
+    except re.error as e:
+        raise ConfigError(f"{path}: [tfidf] word_pattern is not a regular expression ({e})") from None
     if cfg.blend.tfidf_weight and cfg.method == "tfidf":
         raise ConfigError(f"{path}: [blend] needs an encoder method (frozen or finetune), not tfidf")
     if not cfg.sources:
