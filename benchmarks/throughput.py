@@ -153,11 +153,11 @@ def accuracy_gap(model_dir: Path) -> list[dict]:
 def ensure_tfidf(tfidf_dir: Path) -> None:
     """The baseline of train/configs/tfidf.toml in `tfidf_dir`, retrained when missing or made by another
     version of that config (the cache `benchmarks/train_quality.py` also trains into)."""
+    from clausetag.modeldir import read_info
     from clausetag.train.config import load_config
 
     config = ROOT / "train/configs/tfidf.toml"
-    info = tfidf_dir / "model.json"
-    made_by = json.loads(info.read_text(encoding="utf-8"))["training"]["config_sha256_16"] if info.exists() else None
+    made_by = read_info(tfidf_dir).training["config_sha256_16"] if (tfidf_dir / "model.json").exists() else None
     if made_by != load_config(config).hash:
         print(f"training the tfidf baseline into {tfidf_dir} ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "clausetag.cli", "train", str(config),
