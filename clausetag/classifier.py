@@ -59,19 +59,19 @@ class TfidfClassifier:
             parts.append(f"{kind} {v.ngram_range[0]}-{v.ngram_range[1]}-grams ({len(v.vocabulary_):,})")
         return " + ".join(parts)
 
-    def save(self, directory: Path) -> None:
+    def save(self, directory: Path, name: str = FILE) -> None:
         import joblib
 
         for vectorizer in self.vectorizers():
             if hasattr(vectorizer, "stop_words_"):  # every n-gram cut by max_features: introspection only, large
                 del vectorizer.stop_words_
-        joblib.dump(self.pipeline, directory / self.FILE, compress=3)
+        joblib.dump(self.pipeline, directory / name, compress=3)
 
     @classmethod
-    def load(cls, directory: Path, use_section: bool = False) -> "TfidfClassifier":
+    def load(cls, directory: Path, use_section: bool = False, name: str = FILE) -> "TfidfClassifier":
         import joblib
 
-        return cls(joblib.load(directory / cls.FILE), use_section)
+        return cls(joblib.load(directory / name), use_section)
 
 
 # --- encoder ---------------------------------------------------------------------------------

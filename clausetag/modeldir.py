@@ -33,7 +33,8 @@ class ModelInfo:
     thresholds: dict[str, float]
     encoder: dict | None = None  # {"name", "fingerprint", "layers" (0 or absent = all)}
     inputs: dict | None = None  # EncoderInput fields, or {"use_section": bool} for tfidf
-    blend: dict | None = None  # {"tfidf_weight", "languages"}: a TF-IDF part averaged in (clausetag/blend.py)
+    # {"tfidf_weight", "languages", "per_language", "tfidf_features"}: TF-IDF scores averaged in (clausetag/blend.py)
+    blend: dict | None = None
     onnx: dict | None = None  # ONNX export settings of this model, over clausetag/defaults.toml [onnx]
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
@@ -135,7 +136,6 @@ def load_model(directory: str | Path, encoder: str | None = None, check_fingerpr
         raise ModelError(f"{directory}: unknown method {info.method!r}")
     blend = None
     if info.blend:
-        tfidf = TfidfClassifier.load(directory, use_section=bool((info.inputs or {}).get("use_section")))
-        blend = Blend(tfidf, float(info.blend["tfidf_weight"]), list(info.blend["languages"]))
+        blend = Blend.load(directory, info.blend, use_section=bool((info.inputs or {}).get("use_section")))
     return Model(clf, info, taxonomy, directory, blend)
 

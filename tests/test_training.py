@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from clausetag.modeldir import load_model
+from clausetag.records import Unit
 from clausetag.train.config import ConfigError, load_config, parse_config
 
 CONFIGS = Path(__file__).parents[1] / "train" / "configs"
@@ -121,6 +122,10 @@ def test_overrides_take_the_settings_kind():
         load_config(CONFIGS / "default.toml", {"finetune.batch_size": "many"})
     with pytest.raises(ConfigError, match="tfidf_weight must be in"):
         parse_config('name = "x"\n[blend]\ntfidf_weight = 1.5\n[[sources]]\nspec = "x"\n', "b.toml")
+    with pytest.raises(ConfigError, match="b.toml: \\[blend\\] per_language must be true or false, not 'yes'"):
+        parse_config('name = "x"\n[blend]\nper_language = "yes"\n[[sources]]\nspec = "x"\n', "b.toml")
+    with pytest.raises(ConfigError, match="threshold_weighting must be equal_sources or pooled, not 'equal'"):
+        parse_config('name = "x"\n[validation]\nthreshold_weighting = "equal"\n[[sources]]\nspec = "x"\n', "v.toml")
 
 
 def test_blend_averages_only_in_its_languages():
@@ -131,10 +136,59 @@ def test_blend_averages_only_in_its_languages():
             return np.ones((len(texts), 2), dtype=np.float32)
 
     base = np.array([[0.2, 0.4], [0.2, 0.4], [0.0, 1.0]], dtype=np.float32)
-    out = Blend(Constant(), 0.25, ["zh", "en"]).apply(base, ["一", "Ahoj", "two"], None, ["zh", "cs", "en"])
+    pooled = Constant()
+    out = Blend({"zh": pooled, "en": pooled}, 0.25).apply(base, ["一", "Ahoj", "two"], None, ["zh", "cs", "en"])
     np.testing.assert_allclose(out, [[0.4, 0.55], [0.2, 0.4], [0.25, 1.0]])
     np.testing.assert_allclose(base[0], [0.2, 0.4])  # input untouched
     assert blend_languages(["zh"] * 5 + ["en"] * 3 + ["cs"], 3) == ["zh", "en"]
+
+    class Zero(Constant):
+        def scores(self, texts, sections=None, batch_size=64):
+            return np.zeros((len(texts), 2), dtype=np.float32)
+
+    out = Blend({"zh": Constant(), "en": Zero()}, 0.5, per_language=True).apply(
+        base, ["一", "Ahoj", "two"], None, ["zh", "cs", "en"])
+    np.testing.assert_allclose(out, [[0.6, 0.7], [0.2, 0.4], [0.0, 0.5]])
+
+
+def _units(lang: str, sentences: dict[str, str], copies: int) -> list[Unit]:
+    return [Unit(id=f"{lang}{i}-{k}", doc=f"{lang}-doc{k % 3}", lang=lang, text=f"{text} {k}", labels=[label])
+            for k in range(copies) for i, (label, text) in enumerate(sentences.items())]
+
+
+def test_per_language_blend_fits_saves_and_loads_one_model_per_language(tmp_path):
+    """[blend] per_language: each blend language gets a TF-IDF model of its own units (its own vocabulary),
+    saved as tfidf-<lang>.joblib and loaded back with identical scores; pooled keeps one tfidf.joblib."""
+    from clausetag.blend import Blend
+    from clausetag.taxonomy import load_taxonomy
+    from clausetag.train.methods import fit_blend
+
+    zh = {"collection_use": "我们收集您的手机号码和位置信息", "third_party_sharing": "我们与合作伙伴共享您的信息",
+          "contact": "如有疑问请联系我们的客服"}
+    en = {"collection_use": "we collect your phone number and location", "contact": "please contact our support team",
+          "data_security": "we encrypt your data to keep it secure"}
+    train = _units("zh", zh, 12) + _units("en", en, 12) + _units("cs", {"contact": "kontaktujte nás"}, 3)
+    taxonomy = load_taxonomy("harmonized")
+    for per_language, files in ((True, ["tfidf-en.joblib", "tfidf-zh.joblib"]), (False, ["tfidf.joblib"])):
+        cfg = parse_config('name = "b"\n[[sources]]\nspec = "x"\n[blend]\ntfidf_weight = 0.5\n'
+                           f"min_language_units = 20\nper_language = {str(per_language).lower()}\n", "b.toml")
+        blend = fit_blend(cfg, taxonomy, train)
+        assert blend.languages == ["zh", "en"] and blend.per_language is per_language
+        vocab = {lang: "".join(blend.parts[lang].vectorizers()[0].vocabulary_) for lang in blend.languages}
+        assert per_language == ("手" not in vocab["en"] and "w" not in vocab["zh"])
+        directory = tmp_path / str(per_language)
+        directory.mkdir()
+        blend.save(directory)
+        assert sorted(p.name for p in directory.iterdir()) == files
+        again = Blend.load(directory, blend.to_dict(), use_section=False)
+        texts, langs = ["我们收集您的位置信息", "we encrypt your data", "kontaktujte nás"], ["zh", "en", "cs"]
+        base = np.full((3, len(taxonomy.names)), 0.5, dtype=np.float32)
+        s = blend.apply(base, texts, None, langs)
+        np.testing.assert_allclose(again.apply(base, texts, None, langs), s, atol=1e-6)
+        np.testing.assert_allclose(s[2], base[2])  # Czech: too few units for a part of its own
+        names = taxonomy.names
+        assert s[0, names.index("collection_use")] > s[0, names.index("contact")]
+        assert s[1, names.index("data_security")] > s[1, names.index("contact")]
 
 
 @pytest.mark.encoder
@@ -180,3 +234,19 @@ def test_continued_model_with_blend(tiny_model, tmp_path):
     cfg.encoder.max_length = 96
     with pytest.raises(ConfigError, match="its max_length differ"):
         train(cfg, tmp_path / "mismatch")
+
+
+def test_continued_model_counts_the_run_that_made_its_weights():
+    """Re-fitting a blend (no fine-tuning steps) on a model that was itself only re-fitted counts the
+    minutes of the run that fine-tuned the weights, not every re-fit in between."""
+    from clausetag.train.methods import _fine_tuning_origin
+
+    tuned = {"steps": 600, "best_step": 600, "selection_macro_f1": 70.0, "finetune_minutes": 27.0}
+    refit = {"steps": 0, "best_step": 0, "selection_macro_f1": 70.0, "finetune_minutes": 0.0,
+             "init_from": "models/m", "init_train_minutes": 30.0, "init_log": tuned}
+    refit_again = {**refit, "init_train_minutes": 31.5, "init_log": refit}
+    origin = _fine_tuning_origin("models/m", {"train_minutes": 33.0, "finetune": refit_again})
+    assert origin == {"init_from": "models/m", "init_train_minutes": 30.0, "init_log": tuned}
+    # a model that took steps of its own after a continuation is where its weights come from
+    continued = {**tuned, "init_from": "models/m", "init_train_minutes": 30.0, "init_log": tuned}
+    assert _fine_tuning_origin("models/c", {"train_minutes": 60.0, "finetune": continued})["init_train_minutes"] == 60.0

@@ -43,12 +43,24 @@ def _encoder_line(info: ModelInfo) -> str:
 def _blend_lines(blend: dict | None) -> list[str]:
     if not blend:
         return []
-    w = blend["tfidf_weight"]
+    w, features = blend["tfidf_weight"], blend.get("tfidf_features", "character n-grams")
+    if blend.get("per_language"):
+        parts = "; ".join(f"{lang}: `tfidf-{lang}.joblib`, {features[lang]}" for lang in blend["languages"])
+        what = f"a TF-IDF model of that language, fitted on its training units only ({parts})"
+    else:
+        what = f"a TF-IDF model (`tfidf.joblib`: {features}, fitted on the training units in those languages)"
     return ["", "## Scores",
             f"For units in {', '.join(blend['languages'])} (the languages with enough training text) the encoder's",
-            f"scores are averaged with a TF-IDF model (`tfidf.joblib`: {blend.get('tfidf_features', 'character n-grams')},",
-            f"fitted on the training units in those languages), weights {1 - w:.2f} : {w:.2f}; in every other",
+            f"scores are averaged with {what}, weights {1 - w:.2f} : {w:.2f}; in every other",
             "language the encoder alone scores."]
+
+
+def _weighting_words(weighting: str | None, n_sets: int) -> str:
+    if n_sets < 2:
+        return ","
+    if weighting == "equal_sources":
+        return " (each set weighing the same in the per-label threshold choice, whatever its size),"
+    return " (pooled: every unit weighing the same),"
 
 
 def _onnx_lines(onnx: dict | None) -> list[str]:
@@ -111,8 +123,9 @@ def model_card(info: ModelInfo) -> str:
         "",
         "## Validation metrics",
         "Validation figures (the test parts of the corpora are held back). Thresholds (and early stopping)",
-        f"used {', '.join(info.metrics.get('thresholds_tuned_on', [])) or 'the pooled validation sets'}, so the",
-        "figures on those sets are somewhat optimistic for unseen data; sets not listed there are independent.",
+        f"used {', '.join(info.metrics.get('thresholds_tuned_on', [])) or 'the pooled validation sets'}"
+        + _weighting_words(info.metrics.get("threshold_weighting"), len(info.metrics.get("thresholds_tuned_on", []))),
+        "so the figures on those sets are somewhat optimistic for unseen data; sets not listed there are independent.",
         "",
         "| validation set | units | macro-F1 | micro-F1 |",
         "|---|---|---|---|",

@@ -34,6 +34,10 @@ class ValidationSpec:
     # Validation sources only scored and reported, never used for thresholds or early stopping
     # (e.g. ["jsonl:data/seeds"] with holdout_docs for a leave-one-document-out evaluation).
     evaluate_only: list[str] = field(default_factory=list)
+    # How the validation sources are weighed when per-label thresholds are tuned: "equal_sources" (each
+    # source counts the same: OPP-115's 550 segments as much as CAPP-130's 4,700 sentences) or "pooled"
+    # (every unit counts the same, so the largest source sets the thresholds)
+    threshold_weighting: str = "equal_sources"
 
 
 @dataclass
@@ -94,6 +98,7 @@ class BlendSpec:
 
     tfidf_weight: float = 0.0  # 0 = no blend
     min_language_units: int = 2000
+    per_language: bool = False  # one TF-IDF model per language instead of one for all of them
 
 
 @dataclass
@@ -148,6 +153,11 @@ def parse_config(text: str, path: str = "<string>") -> TrainConfig:
         raise ConfigError(f"{path}: method must be tfidf, frozen or finetune, not {cfg.method!r}")
     if not 0.0 <= cfg.blend.tfidf_weight < 1.0:
         raise ConfigError(f"{path}: [blend] tfidf_weight must be in [0, 1)")
+    if cfg.validation.threshold_weighting not in ("equal_sources", "pooled"):
+        raise ConfigError(f"{path}: [validation] threshold_weighting must be equal_sources or pooled, "
+                          f"not {cfg.validation.threshold_weighting!r}")
+    if not isinstance(cfg.blend.per_language, bool):
+        raise ConfigError(f"{path}: [blend] per_language must be true or false, not {cfg.blend.per_language!r}")
     if cfg.tfidf.word_ngram_max < 0:
         raise ConfigError(f"{path}: [tfidf] word_ngram_max must be 0 (off) or more")
     try:

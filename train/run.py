@@ -78,10 +78,14 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     if tuning:
         pooled_scores = np.concatenate([scores[k] for k in tuning])
         pooled_gold = taxonomy.to_matrix([u.labels for units in tuning.values() for u in units])
-        thresholds = tune_thresholds(pooled_scores, pooled_gold)
+        groups = None
+        if cfg.validation.threshold_weighting == "equal_sources":
+            groups = np.concatenate([np.full(len(units), i) for i, units in enumerate(tuning.values())])
+        thresholds = tune_thresholds(pooled_scores, pooled_gold, groups=groups)
     else:
         thresholds = np.full(len(taxonomy.names), 0.5, dtype=np.float32)
-    metrics: dict = {"validation": {}, "by_language": {}, "thresholds_tuned_on": sorted(tuning)}
+    metrics: dict = {"validation": {}, "by_language": {}, "thresholds_tuned_on": sorted(tuning),
+                     "threshold_weighting": cfg.validation.threshold_weighting}
     by_lang: dict[str, list] = defaultdict(list)
     for name, units in data.validation.items():
         metrics["validation"][name] = evaluate_units(scores[name], units, thresholds, taxonomy)
@@ -119,5 +123,5 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         metrics=metrics,
     )
     path = save_model(output, clf, info, extra_files={"config.toml": cfg.text, "README.md": model_card(info)},
-                      components=[blend.tfidf] if blend else [])
+                      components=[blend] if blend else [])
     return path, metrics
