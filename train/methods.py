@@ -60,7 +60,7 @@ def fit_tfidf(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], selection
     classifier = OneVsRestClassifier(LogisticRegression(C=t.C, max_iter=2000, class_weight="balanced",
                                                         random_state=cfg.seed))
     classifier.fit(x, taxonomy.to_matrix([u.labels for u in train]))
-    for estimator in classifier.estimators_:  # float32 weights: half the file, scores unchanged to 1e-6
+    for estimator in classifier.estimators_:  # float32 weights like the features; scores unchanged to 1e-6
         if hasattr(estimator, "coef_"):
             estimator.coef_ = estimator.coef_.astype(np.float32)
             estimator.intercept_ = estimator.intercept_.astype(np.float32)
