@@ -140,8 +140,9 @@ def accuracy_gap(model_dir: Path) -> list[dict]:
         texts, sections = [u.text for u in units], [u.section for u in units]
         row, scores = {"data": name, "units": len(units)}, {}
         for backend, model in (("torch", torch_model), ("onnx", onnx_model)):
-            scores[backend] = model.scores(texts, sections, langs=[u.lang for u in units])
-            m = label_metrics(gold, model.decide(scores[backend]), tax.names)
+            langs = [u.lang for u in units]
+            scores[backend] = model.scores(texts, sections, langs=langs)
+            m = label_metrics(gold, model.decide(scores[backend], langs), tax.names)
             row[backend] = {"macro_f1": round(m["macro_f1"], 2), "micro_f1": round(m["micro_f1"], 2)}
         d = np.abs(scores["torch"] - scores["onnx"])
         row["mean_abs_score_diff"], row["max_abs_score_diff"] = round(float(d.mean()), 4), round(float(d.max()), 4)
@@ -175,6 +176,28 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def update_accuracy(model: Path, out: Path) -> None:
+    """Re-measure the ONNX accuracy gap of `model` into `out`, keeping its timings (a threshold or
+    blend change moves accuracy, not speed)."""
+    from clausetag.infer.output import atomic_write_text
+
+    if not out.exists():
+        raise SystemExit(f"{out}: no earlier results to update; run without --accuracy-only first")
+    result = json.loads(out.read_text(encoding="utf-8"))
+    result["onnx_accuracy"] = accuracy_gap(model)
+    result["onnx_accuracy_command"] = "python benchmarks/throughput.py " + " ".join(sys.argv[1:])
+    result["onnx_accuracy_date"] = time.strftime("%Y-%m-%d")
+    atomic_write_text(out, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print_accuracy(result["onnx_accuracy"])
+
+
+def print_accuracy(rows: list[dict]) -> None:
+    for r in rows:
+        print(f"\n{r['data']} ({r['units']} units): macro-F1 torch {r['torch']['macro_f1']} / onnx int8 "
+              f"{r['onnx']['macro_f1']} (drop {r['macro_f1_drop']}); micro-F1 {r['torch']['micro_f1']} / "
+              f"{r['onnx']['micro_f1']}; mean |Δscore| {r['mean_abs_score_diff']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "default")
@@ -182,12 +205,17 @@ def main() -> None:
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--accuracy", action="store_true", help="also measure the ONNX int8 accuracy gap")
+    ap.add_argument("--accuracy-only", action="store_true",
+                    help="only re-measure the ONNX int8 accuracy gap, keeping the timings already in --out")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # child process: time one backend, print JSON
     ap.add_argument("--sentences", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=RESULTS / "throughput.json")
     args = ap.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.sentences, args.model, args.tfidf_model)))
+        return
+    if args.accuracy_only:
+        update_accuracy(args.model, args.out)
         return
     sentences = RESULTS / "sentences.tmp.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -223,10 +251,7 @@ def main() -> None:
 
     atomic_write_text(args.out, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"machine: {result['machine']}\n\n{table(rows)}")
-    for r in result.get("onnx_accuracy", []):
-        print(f"\n{r['data']} ({r['units']} units): macro-F1 torch {r['torch']['macro_f1']} / onnx int8 "
-              f"{r['onnx']['macro_f1']} (drop {r['macro_f1_drop']}); micro-F1 {r['torch']['micro_f1']} / "
-              f"{r['onnx']['micro_f1']}; mean |Δscore| {r['mean_abs_score_diff']}")
+    print_accuracy(result.get("onnx_accuracy", []))
 
 
 if __name__ == "__main__":

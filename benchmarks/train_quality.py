@@ -44,6 +44,10 @@ def model_row(method: str, model_dir: Path) -> dict:
             "config_sha256_16": info["training"].get("config_sha256_16"),
             "validation": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
                                "units": v["n_units"]} for k, v in m["validation"].items()},
+            # thresholds tuned on the other half of the validation documents (train/thresholds.py)
+            "other_half": {k: {n: round(x, 1) for n, x in v["cross_fitted"].items()}
+                           for k, v in m["validation"].items() if "cross_fitted" in v},
+            "thresholds_by_language": m.get("thresholds_by_language", []),
             "by_language": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
                                 "units": v["n_units"]} for k, v in m["by_language"].items()}}
 

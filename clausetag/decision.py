@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from clausetag.taxonomy import Taxonomy
 
 
 def decide(scores: np.ndarray, thresholds: np.ndarray, taxonomy: Taxonomy) -> np.ndarray:
-    """Boolean (n × labels) decisions. The fallback label is dropped when a content label passes;
+    """Boolean (n × labels) decisions; `thresholds` is one per label or one row per unit. The fallback label is dropped when a content label passes;
     a row with nothing above threshold gets the label with the highest score/threshold ratio."""
     scores = np.atleast_2d(scores)
+    thresholds = np.broadcast_to(thresholds, scores.shape)  # one row for all, or one row per unit
     chosen = scores >= thresholds
     if taxonomy.fallback in taxonomy.names:
         fb = taxonomy.names.index(taxonomy.fallback)
@@ -18,7 +21,7 @@ def decide(scores: np.ndarray, thresholds: np.ndarray, taxonomy: Taxonomy) -> np
         chosen[content, fb] = False
     empty = ~chosen.any(axis=1)
     if empty.any():
-        ratio = scores[empty] / np.maximum(thresholds, 1e-6)
+        ratio = scores[empty] / np.maximum(thresholds[empty], 1e-6)
         chosen[np.flatnonzero(empty), ratio.argmax(axis=1)] = True
     return chosen
 
@@ -44,3 +47,28 @@ def tune_thresholds(scores: np.ndarray, gold: np.ndarray, default: float = 0.5,
             f1 += 2 * tp / np.maximum(predicted[:, m].sum(1) + y[m].sum(), 1)
         out[j] = grid[int(np.argmax(f1 > f1.max() - 1e-9))]  # the lowest threshold among the best
     return out
+
+
+@dataclass
+class Thresholds:
+    """Per-label thresholds: one row per language that has its own, `default` for every other language."""
+
+    default: np.ndarray
+    by_language: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def rows(self, langs: list[str] | None, n: int) -> np.ndarray:
+        """(n × labels) thresholds for units of languages `langs` (None: the default for all)."""
+        if langs is None or not self.by_language:
+            return np.broadcast_to(self.default, (n, len(self.default)))
+        return np.stack([self.by_language.get(lang, self.default) for lang in langs]) if n else \
+            np.zeros((0, len(self.default)), dtype=np.float32)
+
+    @classmethod
+    def from_dicts(cls, names: list[str], default: dict[str, float],
+                   by_language: dict[str, dict[str, float]] | None) -> "Thresholds":
+        row = lambda d: np.array([d[n] for n in names], dtype=np.float32)  # noqa: E731
+        return cls(row(default), {lang: row(d) for lang, d in (by_language or {}).items()})
+
+    def to_dicts(self, names: list[str]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+        row = lambda a: {n: round(float(t), 4) for n, t in zip(names, a)}  # noqa: E731
+        return row(self.default), {lang: row(a) for lang, a in self.by_language.items()}

@@ -206,13 +206,17 @@ def _thin(a: np.ndarray, b: np.ndarray, points: int) -> tuple[list[float], list[
 def pr_curves(gold: np.ndarray, scores: np.ndarray, thresholds: np.ndarray, names: list[str],
               points: int = 200) -> dict[str, dict]:
     """Per label: precision–recall curve (at most `points` points), average precision and the
-    operating point of the label's threshold (score ≥ threshold, before the fallback rule)."""
+    operating point of the label's threshold (score ≥ threshold, before the fallback rule). `thresholds`
+    is one per label or one row per unit (per-language thresholds); `threshold` is None where a label's
+    thresholds differ between units, `threshold_range` their lowest and highest."""
     out = {}
+    thresholds = np.broadcast_to(thresholds, scores.shape)
     for j, name in enumerate(names):
-        y, s, t = gold[:, j].astype(bool), scores[:, j], float(thresholds[j])
+        y, s, t = gold[:, j].astype(bool), scores[:, j], thresholds[:, j]
         above = s >= t
         tp = int(np.sum(above & y))
-        entry = {"threshold": t, "support": int(y.sum()),
+        lo, hi = (float(t.min()), float(t.max())) if len(t) else (None, None)
+        entry = {"threshold": lo if lo == hi else None, "threshold_range": [lo, hi], "support": int(y.sum()),
                  "precision_at_threshold": 100 * tp / above.sum() if above.any() else None,
                  "recall_at_threshold": 100 * tp / y.sum() if y.any() else None,
                  "average_precision": None, "curve": {"precision": [], "recall": []}}

@@ -55,6 +55,20 @@ def _summary(metrics: dict, names: dict[str, str]) -> str:
     return table(headers, rows, "summary", sortable=False)
 
 
+def _threshold_text(entry: dict) -> str:
+    """A label's threshold, or the range of its per-language thresholds."""
+    if entry.get("threshold") is not None:
+        return f"{entry['threshold']:.2f}"
+    lo, hi = entry.get("threshold_range") or (None, None)
+    return f"{lo:.2f}–{hi:.2f} (per language)" if lo is not None else "–"
+
+
+def _threshold_cell(entry: dict) -> Cell:
+    if entry.get("threshold") is not None or not entry.get("threshold_range"):
+        return number_cell(entry.get("threshold"), 2)
+    return Cell(_threshold_text(entry), sort=entry["threshold_range"][0], cls="num")
+
+
 def _per_label(metrics: dict, names: dict[str, str], labels: list[str]) -> str:
     o, pr = metrics["overall"], metrics.get("precision_recall", {})
     roles = list(names)
@@ -71,7 +85,7 @@ def _per_label(metrics: dict, names: dict[str, str], labels: list[str]) -> str:
         for role in roles:
             m = o["models"][role]["per_label"][label]
             ap = pr.get(role, {}).get(label, {})
-            row += [number_cell(ap.get("threshold"), 2), number_cell(m["precision"], ci=m["ci"]["precision"]),
+            row += [_threshold_cell(ap), number_cell(m["precision"], ci=m["ci"]["precision"]),
                     number_cell(m["recall"], ci=m["ci"]["recall"]), number_cell(m["f1"], ci=m["ci"]["f1"]),
                     number_cell(ap.get("average_precision"))]
         if "difference" in o:
@@ -203,8 +217,10 @@ def _fig_reliability(metrics: dict, runs, labels: list[str], gold: np.ndarray, n
     return fig
 
 
-def _fig_pr(runs, labels: list[str], gold: np.ndarray, names: dict[str, str], points: int) -> tuple[go.Figure, int]:
-    curves = {r.role: pr_curves(gold, r.scores, r.thresholds(labels), labels, points) for r in runs}
+def _fig_pr(runs, labels: list[str], gold_set, gold: np.ndarray, names: dict[str, str],
+            points: int) -> tuple[go.Figure, int]:
+    langs = [u.lang for u in gold_set.units]
+    curves = {r.role: pr_curves(gold, r.scores, r.thresholds(labels, langs), labels, points) for r in runs}
     cols = 3
     n_rows = math.ceil(len(labels) / cols)
     titles = []
@@ -227,7 +243,7 @@ def _fig_pr(runs, labels: list[str], gold: np.ndarray, names: dict[str, str], po
                                 mode="markers", marker=dict(symbol="star", size=13, color=COLORS[run.role],
                                                             line=dict(color="#111", width=1)),
                                 name=f"threshold ({names[run.role]})", legendgroup=run.role + "-t", showlegend=first,
-                                hovertemplate=f"threshold {e['threshold']:.2f}: recall %{{x:.2f}}, "
+                                hovertemplate=f"threshold {_threshold_text(e)}: recall %{{x:.2f}}, "
                                               f"precision %{{y:.2f}}<extra></extra>", row=r_, col=c_)
         fig.update_xaxes(range=[0, 1.02], row=r_, col=c_)
         fig.update_yaxes(range=[0, 1.05], row=r_, col=c_)
@@ -247,14 +263,14 @@ def _error_browser(gold_set, runs, labels: list[str], gold: np.ndarray, names: d
                                                       "section", "gold", "predicted", "top scores"]
     rows, attrs = [], []
     for run in runs:
-        thr = run.thresholds(labels)
+        thr = run.thresholds(labels, [u.lang for u in gold_set.units])
         for j, (label, found) in enumerate(top_errors(gold, run.pred, run.scores, labels, k).items()):
             for kind, idx in found.items():
                 for i in idx:
                     u = gold_set.units[i]
                     top = sorted(zip(labels, run.scores[i]), key=lambda x: -x[1])[:3]
                     row: list = [names[run.role]] if len(runs) > 1 else []
-                    score = Cell(f"{run.scores[i, j]:.3f}<br><span class='ci'>threshold {thr[j]:.2f}</span>",
+                    score = Cell(f"{run.scores[i, j]:.3f}<br><span class='ci'>threshold {thr[i, j]:.2f}</span>",
                                  sort=float(run.scores[i, j]), cls="num")
                     where = " · ".join(esc(x) for x in (u.doc, u.lang, u.section) if x)
                     row += [label, kind.replace("_", " "), score, text_cell(u.text, True), Cell(where),
@@ -281,7 +297,10 @@ def _model_block(meta: dict, name: str) -> str:
         "config": f"{meta.get('config_name')} (sha256/16 {meta.get('config_sha256_16')}, seed {meta.get('seed')})",
         "trained": meta.get("created"),
         "model.json sha256": Cell(f"<span class='hash'>{esc(meta.get('model_json_sha256'))}</span>"),
-        "thresholds": ", ".join(f"{k} {v:.2f}" for k, v in meta["thresholds"].items()),
+        "thresholds": ", ".join(f"{k} {v:.2f}" for k, v in meta["thresholds"].items())
+        + (" (languages without their own)" if meta.get("thresholds_by_language") else ""),
+        **{f"thresholds, {lang}": ", ".join(f"{k} {v:.2f}" for k, v in row.items())
+           for lang, row in (meta.get("thresholds_by_language") or {}).items()},
     }
     return f"<h3>{esc(name)}</h3>" + meta_list(items)
 
@@ -319,7 +338,7 @@ def render_evaluation(metrics: dict, gold_set, runs, labels: list[str]) -> str:
               f"created {esc(metrics['created'])} by clausetag {esc(metrics['clausetag'])}</div><nav>"
               + "".join(f"<a href='#{a}'>{t}</a>" for a, t in nav) + "</nav>")
     group_fig, group_height = _fig_group_heatmap(metrics, runs[0].role, labels)
-    pr_fig, pr_height = _fig_pr(runs, labels, gold, names, settings["pr_curve_points"])
+    pr_fig, pr_height = _fig_pr(runs, labels, gold_set, gold, names, settings["pr_curve_points"])
     body = [
         f"<section id='summary'><h2>Summary</h2>{_ci_text(metrics)}<div class='row'>"
         f"<div>{_summary(metrics, names)}<p class='muted'>Macro: mean over labels with gold units; micro: over all "

@@ -15,6 +15,7 @@ import numpy as np
 
 from clausetag import __version__
 from clausetag.corpora import Corpus, load_source, read_jsonl
+from clausetag.decision import Thresholds
 from clausetag.evaluation import BootstrapConfig, evaluate_arrays
 from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
@@ -58,8 +59,10 @@ class ModelRun:
     scores: np.ndarray
     pred: np.ndarray
 
-    def thresholds(self, labels: list[str]) -> np.ndarray:
-        return np.array([self.meta["thresholds"][n] for n in labels], dtype=np.float64)
+    def thresholds(self, labels: list[str], langs: list[str]) -> np.ndarray:
+        """(units × labels) thresholds: each unit's language's, where the model has per-language ones."""
+        th = Thresholds.from_dicts(labels, self.meta["thresholds"], self.meta.get("thresholds_by_language"))
+        return th.rows(langs, len(langs)).astype(np.float64)
 
 
 # --- gold ------------------------------------------------------------------------------------
@@ -145,6 +148,8 @@ def model_meta(model: Model) -> dict:
         "path": str(model.path), "name": Path(model.path).name if model.path else "model",
         "method": info.method, "taxonomy": info.taxonomy.get("name"), "labels": model.labels,
         "thresholds": {n: float(info.thresholds[n]) for n in model.labels},
+        "thresholds_by_language": {lang: {n: float(row[n]) for n in model.labels}
+                                   for lang, row in (info.thresholds_by_language or {}).items()},
         "encoder": (info.encoder or {}).get("name"),
         "encoder_fingerprint_16": ((info.encoder or {}).get("fingerprint") or "")[:16] or None,
         "config_name": t.get("config_name"), "config_sha256_16": t.get("config_sha256_16"), "seed": t.get("seed"),
@@ -157,8 +162,9 @@ def model_meta(model: Model) -> dict:
 
 def score_gold(model: Model, gold: GoldSet, role: str) -> ModelRun:
     units = gold.units
-    scores = model.scores([u.text for u in units], [u.section for u in units], langs=[u.lang for u in units])
-    return ModelRun(role, model_meta(model), scores.astype(np.float64), model.decide(scores).astype(bool))
+    langs = [u.lang for u in units]
+    scores = model.scores([u.text for u in units], [u.section for u in units], langs=langs)
+    return ModelRun(role, model_meta(model), scores.astype(np.float64), model.decide(scores, langs).astype(bool))
 
 
 def load_models(model_dir: Path, compare_dir: Path | None) -> list[Model]:
@@ -213,7 +219,8 @@ def compute_metrics(gold: GoldSet, runs: list[ModelRun], labels: list[str], cfg:
     result = evaluate_arrays(
         y, {r.role: r.pred for r in runs}, labels,
         docs=[u.doc for u in gold.units], langs=[u.lang for u in gold.units],
-        scores={r.role: r.scores for r in runs}, thresholds={r.role: r.thresholds(labels) for r in runs},
+        scores={r.role: r.scores for r in runs},
+        thresholds={r.role: r.thresholds(labels, [u.lang for u in gold.units]) for r in runs},
         cfg=cfg, reliability_bins=defaults()["evaluate"]["reliability_bins"])
     return {"clausetag": __version__, "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "gold": gold.provenance, "models": {r.role: r.meta for r in runs}, **result}

@@ -13,7 +13,7 @@ import numpy as np
 
 from clausetag.blend import Blend
 from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
-from clausetag.decision import decide
+from clausetag.decision import Thresholds, decide
 from clausetag.taxonomy import Taxonomy
 
 META_FILE = "model.json"
@@ -30,7 +30,7 @@ class ModelInfo:
 
     method: str
     taxonomy: dict
-    thresholds: dict[str, float]
+    thresholds: dict[str, float]  # per label; for languages without their own (all, in older models)
     encoder: dict | None = None  # {"name", "fingerprint", "layers" (0 or absent = all)}
     inputs: dict | None = None  # EncoderInput fields, or {"use_section": bool} for tfidf
     # {"tfidf_weight", "languages", "per_language", "tfidf_features"}: TF-IDF scores averaged in (clausetag/blend.py)
@@ -39,6 +39,7 @@ class ModelInfo:
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    thresholds_by_language: dict[str, dict[str, float]] | None = None  # language -> per-label thresholds
 
     @property
     def capp130_validation_docs(self) -> list[str]:
@@ -61,22 +62,36 @@ class Model:
         return self.taxonomy.names
 
     @property
-    def threshold_array(self) -> np.ndarray:
-        return np.array([self.info.thresholds[n] for n in self.labels], dtype=np.float32)
+    def thresholds(self) -> Thresholds:
+        return Thresholds.from_dicts(self.labels, self.info.thresholds, self.info.thresholds_by_language)
+
+    def languages_of(self, texts: list[str], langs: list[str] | None) -> list[str] | None:
+        """`langs` as given, else each text's detected language where the model has per-language parts."""
+        if langs is not None or not (self.blend or self.info.thresholds_by_language):
+            return langs
+        from clausetag.infer.language import detect
+
+        return [detect(t)[0] for t in texts]
 
     def scores(self, texts: list[str], sections: list[str | None] | None = None, batch_size: int = 64,
                langs: list[str] | None = None) -> np.ndarray:
         """Per-label probabilities; `batch_size` applies to encoder models (windows per forward pass);
         `langs` (one per text, detected when not given) decides where a blended TF-IDF part applies."""
         scores = self.classifier.scores(texts, sections, batch_size=batch_size)
-        return self.blend.apply(scores, texts, sections, langs) if self.blend else scores
+        return self.blend.apply(scores, texts, sections, self.languages_of(texts, langs)) if self.blend else scores
 
-    def decide(self, scores: np.ndarray) -> np.ndarray:
-        return decide(scores, self.threshold_array, self.taxonomy)
+    def unit_thresholds(self, langs: list[str] | None, n: int) -> np.ndarray:
+        """(n × labels) thresholds for units of languages `langs` (None: the default row for all)."""
+        return self.thresholds.rows(langs, n)
+
+    def decide(self, scores: np.ndarray, langs: list[str] | None = None) -> np.ndarray:
+        """Labels from scores with each unit's language's thresholds (`langs` None: the default row)."""
+        return decide(scores, self.unit_thresholds(langs, len(scores)), self.taxonomy)
 
     def predict(self, texts, sections=None, langs=None) -> tuple[np.ndarray, np.ndarray]:
+        langs = self.languages_of(texts, langs)
         s = self.scores(texts, sections, langs=langs)
-        return s, self.decide(s)
+        return s, self.decide(s, langs)
 
 
 def save_model(directory: str | Path, classifier, info: ModelInfo, extra_files: dict[str, str] | None = None,

@@ -101,9 +101,9 @@ class Labeler:
         """Score units (in batches) and decide their labels."""
         if not units:
             return []
-        scores = self.model.scores([u.text for u in units], [u.section for u in units], self.batch_size,
-                                   [u.lang for u in units])
-        decisions = self.model.decide(scores)
+        langs = [u.lang for u in units]
+        scores = self.model.scores([u.text for u in units], [u.section for u in units], self.batch_size, langs)
+        decisions = self.model.decide(scores, langs)
         names = self.labels
         return [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
                 for u, s, row in zip(units, scores, decisions)]

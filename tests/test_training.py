@@ -126,6 +126,11 @@ def test_overrides_take_the_settings_kind():
         parse_config('name = "x"\n[blend]\nper_language = "yes"\n[[sources]]\nspec = "x"\n', "b.toml")
     with pytest.raises(ConfigError, match="threshold_weighting must be equal_sources or pooled, not 'equal'"):
         parse_config('name = "x"\n[validation]\nthreshold_weighting = "equal"\n[[sources]]\nspec = "x"\n', "v.toml")
+    with pytest.raises(ConfigError, match="default.toml: \\[validation\\] threshold_weighting must be"):
+        load_config(CONFIGS / "default.toml", {"validation.threshold_weighting": "equal"})  # overrides checked too
+    with pytest.raises(ConfigError, match="min_language_units must be 1 or more"):
+        load_config(CONFIGS / "default.toml", {"validation.min_language_units": "0"})
+    assert load_config(CONFIGS / "default.toml", {"validation.evaluate_only": "a, b"}).validation.evaluate_only == ["a", "b"]
 
 
 def test_blend_averages_only_in_its_languages():
@@ -210,13 +215,21 @@ def test_encoder_keeps_its_first_layers():
 @pytest.mark.slow
 def test_continued_model_with_blend(tiny_model, tmp_path):
     """init_from with no further minutes keeps the encoder model as it is; the blend's TF-IDF part
-    (Chinese only: the seeds' other language has too few units) changes Chinese scores, not Czech."""
+    (Chinese only: the seeds' other language has too few units) changes Chinese scores, not Czech.
+    Validating on a Chinese and the Czech seed, each language gets thresholds of its own; the default
+    row is tuned on the encoder's scores alone."""
     from clausetag.train.run import train
 
     cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
                       {"finetune.init_from": str(tiny_model), "finetune.max_minutes": "0",
-                       "blend.tfidf_weight": "0.5", "blend.min_language_units": "100", "tfidf.word_ngram_max": "2"})
-    path, _ = train(cfg, tmp_path / "blended")
+                       "blend.tfidf_weight": "0.5", "blend.min_language_units": "100", "tfidf.word_ngram_max": "2",
+                       "validation.min_language_units": "100",
+                       "validation.holdout_docs": "003_b7ec3afbff0be310.txt, 002_ee9fa0c1da88b060.txt"})
+    path, metrics = train(cfg, tmp_path / "blended")
+    thresholds = load_model(path).info.thresholds_by_language
+    assert sorted(thresholds) == ["cs", "zh"] and metrics["thresholds_by_language"] == ["cs", "zh"]
+    assert metrics["validation"]["jsonl:data/seeds"]["cross_fitted"]["split"] == "documents"  # 002 and 003
+    assert "- zh: collection_use" in (path / "README.md").read_text()
     base, blended = load_model(tiny_model), load_model(path)
     assert {k: blended.info.blend[k] for k in ("tfidf_weight", "languages")} == {"tfidf_weight": 0.5, "languages": ["zh"]}
     features = blended.info.blend["tfidf_features"]  # the Chinese seeds' recurring Latin words: App, SDK, ...

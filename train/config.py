@@ -38,6 +38,11 @@ class ValidationSpec:
     # source counts the same: OPP-115's 550 segments as much as CAPP-130's 4,700 sentences) or "pooled"
     # (every unit counts the same, so the largest source sets the thresholds)
     threshold_weighting: str = "equal_sources"
+    # Thresholds of their own for the languages with at least `min_language_units` validation units (the
+    # blend gives each its own score distribution); every other language gets thresholds tuned on the
+    # scores it receives (the encoder's alone when the model blends)
+    thresholds_by_language: bool = True
+    min_language_units: int = 500
 
 
 @dataclass
@@ -149,6 +154,13 @@ def parse_config(text: str, path: str = "<string>") -> TrainConfig:
         cfg = _build(TrainConfig, {**raw, **sections, "sources": sources}, path)
     except TypeError as e:
         raise ConfigError(f"{path}: {e}") from None
+    _check(cfg, path)
+    cfg.text, cfg.path = text, path
+    return cfg
+
+
+def _check(cfg: TrainConfig, path: str) -> None:
+    """Settings that are well-typed but not allowed (checked after overrides too)."""
     if cfg.method not in ("tfidf", "frozen", "finetune"):
         raise ConfigError(f"{path}: method must be tfidf, frozen or finetune, not {cfg.method!r}")
     if not 0.0 <= cfg.blend.tfidf_weight < 1.0:
@@ -156,8 +168,12 @@ def parse_config(text: str, path: str = "<string>") -> TrainConfig:
     if cfg.validation.threshold_weighting not in ("equal_sources", "pooled"):
         raise ConfigError(f"{path}: [validation] threshold_weighting must be equal_sources or pooled, "
                           f"not {cfg.validation.threshold_weighting!r}")
-    if not isinstance(cfg.blend.per_language, bool):
-        raise ConfigError(f"{path}: [blend] per_language must be true or false, not {cfg.blend.per_language!r}")
+    for section, key in (("blend", "per_language"), ("validation", "thresholds_by_language")):
+        value = getattr(getattr(cfg, section), key)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: [{section}] {key} must be true or false, not {value!r}")
+    if cfg.validation.min_language_units < 1:
+        raise ConfigError(f"{path}: [validation] min_language_units must be 1 or more")
     if cfg.tfidf.word_ngram_max < 0:
         raise ConfigError(f"{path}: [tfidf] word_ngram_max must be 0 (off) or more")
     try:
@@ -169,8 +185,6 @@ def parse_config(text: str, path: str = "<string>") -> TrainConfig:
     if not cfg.sources:
         raise ConfigError(f"{path}: no [[sources]]")
     _check_onnx(cfg.onnx, path)
-    cfg.text, cfg.path = text, path
-    return cfg
 
 
 def _check_onnx(onnx: Any, path: str) -> None:
@@ -193,13 +207,15 @@ def _check_onnx(onnx: Any, path: str) -> None:
 
 def _coerce(target, attr: str, value: Any, key: str) -> Any:
     """`value` (often a command-line string) as the setting's declared kind: a float setting written
-    as an integer in the file stays a float; "false" is False."""
+    as an integer in the file stays a float; "false" is False; "a,b" is a list of two."""
     default = {f.name: f.default for f in fields(target)}.get(attr, MISSING)
     kind = type(default) if default is not MISSING else type(getattr(target, attr))
     if kind is bool and isinstance(value, str):
         if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
             raise ConfigError(f"override {key!r}: {value!r} is not true or false")
         return value.lower() in ("true", "1", "yes")
+    if kind is list and isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
     try:
         return kind(value)
     except (TypeError, ValueError):
@@ -221,5 +237,6 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
             raise ConfigError(f"override {key!r}: no such setting")
         setattr(target, attr, _coerce(target, attr, value, key))
     if overrides:
+        _check(cfg, str(path))
         cfg.text += "\n# overrides: " + ", ".join(f"{k}={v}" for k, v in overrides.items()) + "\n"
     return cfg

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clausetag.decision import decide, tune_thresholds
+from clausetag.decision import decide
 from clausetag.metrics import label_metrics
 from clausetag.modeldir import ModelInfo, save_model
 from clausetag.records import Unit
@@ -22,6 +22,7 @@ from clausetag.train.card import model_card
 from clausetag.train.config import TrainConfig
 from clausetag.train.data import build_data
 from clausetag.train.methods import FITTERS, fit_blend, seed_everything
+from clausetag.train.thresholds import ThresholdPolicy, cross_fitted_metrics, fit_thresholds, unit_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -69,36 +70,46 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     # a continued model's training time includes the run it continues
     train_minutes = (time.time() - started) / 60 + getattr(clf, "training_log", {}).get("init_train_minutes", 0.0)
 
-    def score(units: list[Unit]) -> np.ndarray:
+    def score(units: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
+        """(the model's scores, the classifier's alone: what languages outside the blend get)."""
         texts, sections = [u.text for u in units], [u.section for u in units]
         s = clf.scores(texts, sections)
-        return blend.apply(s, texts, sections, [u.lang for u in units]) if blend else s
+        return (blend.apply(s, texts, sections, [u.lang for u in units]) if blend else s), s
 
-    scores = {name: score(units) for name, units in data.validation.items()}
-    if tuning:
-        pooled_scores = np.concatenate([scores[k] for k in tuning])
-        pooled_gold = taxonomy.to_matrix([u.labels for units in tuning.values() for u in units])
-        groups = None
-        if cfg.validation.threshold_weighting == "equal_sources":
-            groups = np.concatenate([np.full(len(units), i) for i, units in enumerate(tuning.values())])
-        thresholds = tune_thresholds(pooled_scores, pooled_gold, groups=groups)
-    else:
-        thresholds = np.full(len(taxonomy.names), 0.5, dtype=np.float32)
+    scored = {name: score(units) for name, units in data.validation.items()}
+    scores = {name: both[0] for name, both in scored.items()}
+    alone = {name: both[1] for name, both in scored.items()} if blend else None
+    policy = ThresholdPolicy(cfg.validation.threshold_weighting, cfg.validation.thresholds_by_language,
+                             cfg.validation.min_language_units)
+    pick = lambda d: {k: d[k] for k in tuning} if d else None  # noqa: E731
+    thresholds = fit_thresholds(pick(scores), tuning, taxonomy, policy, pick(alone))
+    missing = sorted(set(blend.languages) - set(thresholds.by_language)) if blend and policy.by_language else []
+    if missing:
+        log.warning("blend languages without their own thresholds (too few validation units): %s",
+                    ", ".join(missing))
     metrics: dict = {"validation": {}, "by_language": {}, "thresholds_tuned_on": sorted(tuning),
-                     "threshold_weighting": cfg.validation.threshold_weighting}
+                     "threshold_weighting": cfg.validation.threshold_weighting,
+                     "thresholds_by_language": sorted(thresholds.by_language)}
     by_lang: dict[str, list] = defaultdict(list)
     for name, units in data.validation.items():
-        metrics["validation"][name] = evaluate_units(scores[name], units, thresholds, taxonomy)
+        metrics["validation"][name] = evaluate_units(scores[name], units, unit_thresholds(thresholds, units), taxonomy)
         for i, u in enumerate(units):
             by_lang[u.lang].append((scores[name][i], u))
     for lang, pairs in by_lang.items():
-        metrics["by_language"][lang] = evaluate_units(np.stack([p[0] for p in pairs]), [p[1] for p in pairs],
-                                                      thresholds, taxonomy)
+        lang_units = [p[1] for p in pairs]
+        metrics["by_language"][lang] = evaluate_units(np.stack([p[0] for p in pairs]), lang_units,
+                                                      unit_thresholds(thresholds, lang_units), taxonomy)
+    if tuning:
+        for name, m in cross_fitted_metrics(pick(scores), tuning, taxonomy, policy, pick(alone), cfg.seed).items():
+            metrics["validation"][name]["cross_fitted"] = m
     metrics["train_minutes"] = round(train_minutes, 2)
     if hasattr(clf, "training_log"):
         metrics["finetune"] = clf.training_log
     for name, m in metrics["validation"].items():
-        log.info("%s: macro-F1 %.1f micro-F1 %.1f (%d units)", name, m["macro_f1"], m["micro_f1"], m["n_units"])
+        log.info("%s: macro-F1 %.1f micro-F1 %.1f (%d units)%s", name, m["macro_f1"], m["micro_f1"], m["n_units"],
+                 f"; thresholds from the other half of the {m['cross_fitted']['split']}: macro-F1 "
+                 f"{m['cross_fitted']['macro_f1']:.1f}"
+                 if "cross_fitted" in m else "")
 
     output = output or cfg.output
     if not output:
@@ -115,7 +126,8 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         inputs = {"use_section": cfg.encoder.use_section}
     info = ModelInfo(
         method=cfg.method, taxonomy=taxonomy.to_dict(),
-        thresholds={n: round(float(t), 4) for n, t in zip(taxonomy.names, thresholds)},
+        thresholds=thresholds.to_dicts(taxonomy.names)[0],
+        thresholds_by_language=thresholds.to_dicts(taxonomy.names)[1] or None,
         encoder=encoder, inputs=inputs, blend=blend.to_dict() if blend else None, onnx=cfg.onnx or None,
         training={"config_name": cfg.name, "config_path": cfg.path, "config_sha256_16": cfg.hash,
                   "seed": cfg.seed, "data": data.summary, "train_minutes": round(train_minutes, 2),
