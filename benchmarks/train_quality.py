@@ -45,7 +45,7 @@ def model_row(method: str, model_dir: Path) -> dict:
             "validation": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
                                "units": v["n_units"]} for k, v in m["validation"].items()},
             # thresholds tuned on the other half of the validation documents (train/thresholds.py)
-            "other_half": {k: {n: round(x, 1) for n, x in v["cross_fitted"].items()}
+            "other_half": {k: {n: round(x, 1) if isinstance(x, float) else x for n, x in v["cross_fitted"].items()}
                            for k, v in m["validation"].items() if "cross_fitted" in v},
             "thresholds_by_language": m.get("thresholds_by_language", []),
             "by_language": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
@@ -114,6 +114,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def other_half_table(rows: list[dict]) -> str:
+    """Macro / micro-F1 per validation set with thresholds tuned on the other half of its documents."""
+    cols = COLUMNS[:3]
+    lines = ["| method | " + " | ".join(c for _, c in cols) + " |", "|---|" + "---:|" * len(cols)]
+    for r in rows:
+        if r.get("other_half"):
+            cells = [(lambda v: f"{v['macro_f1']} / {v['micro_f1']}" if v else "–")(r["other_half"].get(k))
+                     for k, _ in cols]
+            lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--methods", nargs="*", default=["tfidf", "frozen"], choices=list(CONFIGS))
@@ -151,7 +163,9 @@ def main() -> None:
     from clausetag.infer.output import atomic_write_text
 
     atomic_write_text(args.out, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(f"machine: {result['machine']}\n\n{table([r for r in result['rows'] if r.get('taxonomy', 'harmonized') == 'harmonized'])}")
+    harmonized = [r for r in result["rows"] if r.get("taxonomy", "harmonized") == "harmonized"]
+    print(f"machine: {result['machine']}\n\n{table(harmonized)}\n\nthresholds from the other half of the documents "
+          f"(OPP-115: of the units):\n\n{other_half_table(harmonized)}")
 
 
 if __name__ == "__main__":

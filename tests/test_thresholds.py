@@ -36,7 +36,7 @@ def test_each_language_gets_thresholds_tuned_on_its_own_units_and_the_rest_a_def
     en, en_s = _units("en", "e", 300, 0.4, 0.2)  # 600 English units: separable above 0.2
     units, scores = {"a": zh, "b": en}, {"a": zh_s, "b": en_s}
     alone = {"a": zh_s - 0.5, "b": en_s - 0.1}  # what a language outside the blend gets: 0.3 / 0.1 and lower
-    th = fit_thresholds(scores, units, TAX, ThresholdPolicy(min_language_units=500), alone)
+    th = fit_thresholds(scores, units, TAX, ThresholdPolicy(by_language=True, min_language_units=500), alone)
     assert sorted(th.by_language) == ["en", "zh"]
     assert 0.6 < th.by_language["zh"][CU] <= 0.8
     assert 0.2 < th.by_language["en"][CU] <= 0.4
@@ -44,10 +44,10 @@ def test_each_language_gets_thresholds_tuned_on_its_own_units_and_the_rest_a_def
     rows = th.rows(["zh", "cs", "en"], 3)
     assert rows[0][CU] == th.by_language["zh"][CU] and rows[1][CU] == th.default[CU]
     # too few units for a language of its own: the default row only, tuned on `alone`
-    few = fit_thresholds(scores, units, TAX, ThresholdPolicy(min_language_units=1000), alone)
+    few = fit_thresholds(scores, units, TAX, ThresholdPolicy(by_language=True, min_language_units=1000), alone)
     assert few.by_language == {} and few.default[CU] == th.default[CU]
-    off = fit_thresholds(scores, units, TAX, ThresholdPolicy(by_language=False))
-    assert off.by_language == {}
+    off = fit_thresholds(scores, units, TAX, ThresholdPolicy(), alone)  # off by default: one row, on `scores`
+    assert off.by_language == {} and 0.2 < off.default[CU] <= 0.6
 
 
 def test_model_decides_each_unit_with_its_language_thresholds():
@@ -80,7 +80,7 @@ def test_other_half_estimate_tunes_on_the_documents_it_does_not_decide():
     a, a_s = _units("en", "A", 10, 0.3, 0.2)
     b, b_s = _units("en", "B", 10, 0.8, 0.7)
     units, scores = {"set": a + b}, {"set": np.concatenate([a_s, b_s])}
-    policy = ThresholdPolicy(min_language_units=1)
+    policy = ThresholdPolicy(by_language=True, min_language_units=1)
     gold = TAX.to_matrix([u.labels for u in units["set"]])
     th = fit_thresholds(scores, units, TAX, policy)
     in_sample = label_metrics(gold, decide(scores["set"], th.rows(["en"] * 40, 40), TAX), TAX.names)

@@ -223,7 +223,7 @@ def test_continued_model_with_blend(tiny_model, tmp_path):
     cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
                       {"finetune.init_from": str(tiny_model), "finetune.max_minutes": "0",
                        "blend.tfidf_weight": "0.5", "blend.min_language_units": "100", "tfidf.word_ngram_max": "2",
-                       "validation.min_language_units": "100",
+                       "validation.thresholds_by_language": "true", "validation.min_language_units": "100",
                        "validation.holdout_docs": "003_b7ec3afbff0be310.txt, 002_ee9fa0c1da88b060.txt"})
     path, metrics = train(cfg, tmp_path / "blended")
     thresholds = load_model(path).info.thresholds_by_language

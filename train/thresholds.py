@@ -25,7 +25,7 @@ class ThresholdPolicy:
     """How thresholds are tuned (the `[validation]` settings that concern them)."""
 
     weighting: str = "equal_sources"  # or "pooled"
-    by_language: bool = True
+    by_language: bool = False
     min_language_units: int = 500
 
 
@@ -40,12 +40,13 @@ def _tune(parts: list[tuple[np.ndarray, np.ndarray]], weighting: str) -> np.ndar
 
 def fit_thresholds(scores: dict[str, np.ndarray], units: dict[str, list[Unit]], taxonomy: Taxonomy,
                    policy: ThresholdPolicy, default_scores: dict[str, np.ndarray] | None = None) -> Thresholds:
-    """Thresholds from validation sets (`units` and `scores` keyed by set name); `default_scores` are the
-    scores a language without its own thresholds gets (the encoder's alone, for a blended model)."""
+    """Thresholds from validation sets (`units` and `scores` keyed by set name). With `policy.by_language`,
+    `default_scores` are the scores a language without its own row gets (the encoder's alone, for a
+    blended model) and its row is tuned on them; without, one row is tuned on `scores` for all."""
     if not units or not any(units.values()):
         return Thresholds(np.full(len(taxonomy.names), 0.5, dtype=np.float32))
     gold = {k: taxonomy.to_matrix([u.labels for u in us]) for k, us in units.items()}
-    base = default_scores or scores
+    base = default_scores if policy.by_language and default_scores else scores  # one row: the model's scores
     default = _tune([(base[k], gold[k]) for k in units if len(units[k])], policy.weighting)
     by_language = {}
     if policy.by_language:
