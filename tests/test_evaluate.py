@@ -16,7 +16,7 @@ from sklearn.metrics import average_precision_score, precision_recall_fscore_sup
 from browser import render, requires_chromium
 from clausetag.evaluation import (BootstrapConfig, cluster_counts, clusters_for, evaluate_arrays, resample_counts,
                                   resampled_metrics, reliability, top_errors)
-from clausetag.evaluation_run import GoldSet, ModelRun, write_evaluation
+from clausetag.evaluation_run import GoldSet, ModelRun, read_predictions, write_evaluation
 from clausetag.records import Unit
 
 LABELS = ["collection_use", "third_party_sharing", "user_rights", "other"]
@@ -314,3 +314,22 @@ def test_cli_end_to_end_on_seed_subset(tiny_model, tmp_path):
     assert all(d["f1"] == 0 for d in m["overall"]["difference"]["per_label"].values())
     preds = (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(preds) == 41 and set(json.loads(preds[1])["scores"]) == {"model", "compare"}
+
+
+def test_per_language_thresholds_reach_the_report(tmp_path):
+    """A model with its own Chinese row: each unit's operating point uses its language's row, the
+    per-label table shows the range, the provenance block lists the row, and re-rendering keeps them."""
+    gold, scores, pred, _, _ = arrays()
+    meta = _meta("alpha", THRESHOLDS)
+    meta["thresholds_by_language"] = {"zh": {**meta["thresholds"], "collection_use": 0.8}}
+    run = ModelRun("model", meta, scores, pred)
+    langs = [u.lang for u in _gold_set().units]
+    rows = run.thresholds(LABELS, langs)
+    assert [r[0] for r in rows] == pytest.approx([0.8 if lang == "zh" else 0.5 for lang in langs])
+    metrics = write_evaluation(tmp_path, _gold_set(), [run], LABELS, CFG)
+    entry = metrics["precision_recall"]["model"]["collection_use"]
+    assert entry["threshold"] is None and entry["threshold_range"] == pytest.approx([0.5, 0.8])
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "0.50–0.80 (per language)" in html and "thresholds, zh" in html
+    _, again, _ = read_predictions(tmp_path / "predictions.jsonl")
+    assert again[0].meta["thresholds_by_language"]["zh"]["collection_use"] == 0.8
