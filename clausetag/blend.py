@@ -66,14 +66,10 @@ class Blend:
         return cls(parts, float(spec["tfidf_weight"]), per_language)
 
     def apply(self, scores: np.ndarray, texts: list[str], sections: list[str | None] | None,
-              langs: list[str] | None) -> np.ndarray:
-        """Blended copy of `scores`; `langs` (one per text) defaults to each text's detected language."""
+              langs: list[str]) -> np.ndarray:
+        """Blended copy of `scores`; `langs` is each text's language (`Model.languages_of` detects them)."""
         if not len(texts):
             return scores
-        if langs is None:
-            from clausetag.infer.language import detect
-
-            langs = [detect(t)[0] for t in texts]
         langs_arr = np.asarray(langs, dtype=object)
         out = scores.copy()
         groups = {id(p): (p, [l for l, q in self.parts.items() if q is p]) for p in self.parts.values()}

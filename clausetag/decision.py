@@ -10,8 +10,9 @@ from clausetag.taxonomy import Taxonomy
 
 
 def decide(scores: np.ndarray, thresholds: np.ndarray, taxonomy: Taxonomy) -> np.ndarray:
-    """Boolean (n × labels) decisions; `thresholds` is one per label or one row per unit. The fallback label is dropped when a content label passes;
-    a row with nothing above threshold gets the label with the highest score/threshold ratio."""
+    """Boolean (n × labels) decisions; `thresholds` is one per label or one row per unit. The fallback
+    label is dropped when a content label passes; a row with nothing above threshold gets the label with
+    the highest score/threshold ratio."""
     scores = np.atleast_2d(scores)
     thresholds = np.broadcast_to(thresholds, scores.shape)  # one row for all, or one row per unit
     chosen = scores >= thresholds
@@ -58,10 +59,9 @@ class Thresholds:
 
     def rows(self, langs: list[str] | None, n: int) -> np.ndarray:
         """(n × labels) thresholds for units of languages `langs` (None: the default for all)."""
-        if langs is None or not self.by_language:
+        if langs is None or not self.by_language or not n:
             return np.broadcast_to(self.default, (n, len(self.default)))
-        return np.stack([self.by_language.get(lang, self.default) for lang in langs]) if n else \
-            np.zeros((0, len(self.default)), dtype=np.float32)
+        return np.stack([self.by_language.get(lang, self.default) for lang in langs])
 
     @classmethod
     def from_dicts(cls, names: list[str], default: dict[str, float],

@@ -80,13 +80,9 @@ class Model:
         scores = self.classifier.scores(texts, sections, batch_size=batch_size)
         return self.blend.apply(scores, texts, sections, self.languages_of(texts, langs)) if self.blend else scores
 
-    def unit_thresholds(self, langs: list[str] | None, n: int) -> np.ndarray:
-        """(n × labels) thresholds for units of languages `langs` (None: the default row for all)."""
-        return self.thresholds.rows(langs, n)
-
     def decide(self, scores: np.ndarray, langs: list[str] | None = None) -> np.ndarray:
         """Labels from scores with each unit's language's thresholds (`langs` None: the default row)."""
-        return decide(scores, self.unit_thresholds(langs, len(scores)), self.taxonomy)
+        return decide(scores, self.thresholds.rows(langs, len(scores)), self.taxonomy)
 
     def predict(self, texts, sections=None, langs=None) -> tuple[np.ndarray, np.ndarray]:
         langs = self.languages_of(texts, langs)

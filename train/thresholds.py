@@ -77,12 +77,13 @@ def cross_fitted_metrics(scores: dict[str, np.ndarray], units: dict[str, list[Un
     first_half: dict[str, np.ndarray] = {}
     split: dict[str, str] = {}
     for k, us in units.items():
-        docs = sorted({u.doc for u in us})
-        keys = docs if len(docs) > 1 else [u.id for u in us]
-        split[k] = "documents" if len(docs) > 1 else "units"
+        by_document = len({u.doc for u in us}) > 1
+        key = (lambda u: u.doc) if by_document else (lambda u: u.id)  # noqa: E731
+        keys = sorted({u.doc for u in us}) if by_document else [u.id for u in us]
         random.Random(f"{seed}:{k}").shuffle(keys)
         first = set(keys[: len(keys) // 2])
-        first_half[k] = np.array([(u.doc if len(docs) > 1 else u.id) in first for u in us], dtype=bool)
+        first_half[k] = np.array([key(u) in first for u in us], dtype=bool)
+        split[k] = "documents" if by_document else "units"
     decided = {k: np.zeros((len(us), len(taxonomy.names)), dtype=bool) for k, us in units.items()}
     for fold in (True, False):
         fit = {k: first_half[k] != fold for k in units}
