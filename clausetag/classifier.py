@@ -144,7 +144,12 @@ class EncoderClassifier(nn.Module):
             idx = order[i : i + batch_size]
             yield owners[idx], self.pad([ids[j] for j in idx])
 
+    @property
+    def device(self) -> torch.device:
+        return self.head.weight.device
+
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        input_ids, attention_mask = input_ids.to(self.device), attention_mask.to(self.device)
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         pooled = mean_pool(out.last_hidden_state, attention_mask)
         return self.head(self.dropout(pooled))
@@ -157,8 +162,9 @@ class EncoderClassifier(nn.Module):
         if not len(texts):
             return out
         for owners, b in self.batches(texts, sections, batch_size, truncate=True):
-            h = self.encoder(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
-            out[owners] = mean_pool(h, b["attention_mask"]).numpy()
+            ids, mask = b["input_ids"].to(self.device), b["attention_mask"].to(self.device)
+            h = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            out[owners] = mean_pool(h, mask).cpu().numpy()
         return out
 
     @torch.inference_mode()
@@ -166,7 +172,7 @@ class EncoderClassifier(nn.Module):
         """Sigmoid scores; a unit longer than the window is scored per window and the maximum kept."""
         self.eval()
         def run(b) -> np.ndarray:
-            return torch.sigmoid(self(b["input_ids"], b["attention_mask"])).numpy()
+            return torch.sigmoid(self(b["input_ids"], b["attention_mask"])).cpu().numpy()
 
         return windowed_scores(self, texts, sections, run, batch_size)
 
@@ -174,7 +180,7 @@ class EncoderClassifier(nn.Module):
     def save(self, directory: Path) -> None:
         from safetensors.torch import save_file
 
-        head = {k: v.detach().to(torch.float16).contiguous() for k, v in self.head.state_dict().items()}
+        head = {k: v.detach().cpu().to(torch.float16).contiguous() for k, v in self.head.state_dict().items()}
         save_file(head, str(directory / self.HEAD_FILE))
         if hasattr(self.encoder, "peft_config"):
             adapter = directory / self.ADAPTER_DIR
@@ -228,6 +234,13 @@ def _to_fp16(path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp))
     os.replace(tmp, path)
+
+
+def torch_device(name: str = "auto") -> torch.device:
+    """"auto": the first CUDA GPU when torch sees one, else the CPU; anything else as torch reads it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 def set_threads(n: int | None = None) -> None:

@@ -53,6 +53,9 @@ class EncoderSpec:
     use_section: bool = True
     max_length: int = 128
     layers: int = 0  # keep only the first N transformer layers (0 = all): faster training and labeling
+    # Where training runs the encoder: "auto" (the first CUDA GPU when torch sees one, else the CPU),
+    # "cpu", "cuda" or "cuda:N". The model directory is the same either way; labeling runs on the CPU.
+    device: str = "auto"
 
 
 @dataclass
@@ -173,6 +176,8 @@ def _check(cfg: TrainConfig, path: str) -> None:
         value = getattr(getattr(cfg, section), key)
         if not isinstance(value, bool):
             raise ConfigError(f"{path}: [{section}] {key} must be true or false, not {value!r}")
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", cfg.encoder.device):
+        raise ConfigError(f"{path}: [encoder] device must be auto, cpu, cuda or cuda:N, not {cfg.encoder.device!r}")
     if cfg.validation.min_language_units < 1:
         raise ConfigError(f"{path}: [validation] min_language_units must be 1 or more")
     if cfg.tfidf.word_ngram_max < 0:

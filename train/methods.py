@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from clausetag.blend import Blend, blend_languages
-from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
+from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier, torch_device
 from clausetag.decision import tune_thresholds
 from clausetag.metrics import label_metrics
 from clausetag.records import Unit
@@ -91,7 +91,7 @@ def build_encoder_classifier(cfg: TrainConfig, taxonomy: Taxonomy) -> EncoderCla
     encoder = keep_layers(encoder, cfg.encoder.layers)
     inputs = EncoderInput(prefix=cfg.encoder.prefix, use_section=cfg.encoder.use_section,
                           max_length=cfg.encoder.max_length)
-    return EncoderClassifier(encoder, tokenizer, len(taxonomy.names), inputs)
+    return EncoderClassifier(encoder, tokenizer, len(taxonomy.names), inputs).to(torch_device(cfg.encoder.device))
 
 
 def probe_head(model: EncoderClassifier, cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit]) -> None:
@@ -106,7 +106,7 @@ def probe_head(model: EncoderClassifier, cfg: TrainConfig, taxonomy: Taxonomy, t
     x = model.embed([u.text for u in units], _sections(units))
     log.info("embedded %d units for the probe in %.0f s", len(units), time.time() - started)
     y = taxonomy.to_matrix([u.labels for u in units])
-    weight = np.zeros_like(model.head.weight.detach().numpy())
+    weight = np.zeros(tuple(model.head.weight.shape), dtype=np.float32)
     bias = np.zeros(len(taxonomy.names), dtype=np.float32)
     for j in range(y.shape[1]):
         if y[:, j].min() == y[:, j].max():
@@ -165,8 +165,10 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
         lora = LoraConfig(r=f.lora_r, lora_alpha=f.lora_alpha, lora_dropout=f.lora_dropout,
                           target_modules=["query", "key", "value", "dense"], bias="none")
         model.encoder = get_peft_model(model.encoder, lora)  # base weights (incl. word embeddings) frozen
+    model.to(torch_device(cfg.encoder.device))
+    log.info("fine-tuning on %s", model.device)
 
-    y = torch.from_numpy(taxonomy.to_matrix([u.labels for u in train]))
+    y = torch.from_numpy(taxonomy.to_matrix([u.labels for u in train])).to(model.device)
     pos = y.sum(0).clamp(min=1)
     pos_weight = ((y.shape[0] - pos) / pos).sqrt().clamp(1.0, f.pos_weight_cap)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
@@ -191,7 +193,7 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     best = {"score": selection_score(model, taxonomy, selection) if selection else -1.0, "step": 0,
             "state": _trainable_state(model)}
     log.info("%s: selection macro-F1 %.1f", f"model {f.init_from}" if f.init_from else "probe head", best["score"])
-    started, step, bad_evals = time.time(), 0, 0
+    started, step, bad_evals, paced_from = time.time(), 0, 0, 0.0
     budget_s = f.max_minutes * 60
     done = budget_s <= 0
     while not done:
@@ -208,8 +210,10 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
             optim.zero_grad(set_to_none=True)
             step += 1
             elapsed = time.time() - started
-            if step == 30:  # fit the schedule to the time budget once the pace is known
-                affordable = int(budget_s / (elapsed / step) * 0.92)
+            if step == 10:
+                paced_from = elapsed
+            if step == 40:  # fit the schedule to the time budget once the pace is known (after warm-up)
+                affordable = step + int((budget_s - elapsed) / ((elapsed - paced_from) / 30) * 0.92)
                 if affordable < plan["total"]:
                     log.info("time budget allows %d of %d planned steps", affordable, plan["total"])
                     plan["total"] = affordable
