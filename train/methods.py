@@ -14,6 +14,7 @@ from torch import nn
 
 from clausetag.blend import Blend, blend_languages
 from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier, torch_device
+from clausetag.modeldir import ModelInfo
 from clausetag.decision import tune_thresholds
 from clausetag.metrics import label_metrics
 from clausetag.records import Unit
@@ -156,7 +157,7 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     from peft import LoraConfig, get_peft_model
 
     f = cfg.finetune
-    prior: dict = {}
+    prior = None
     if f.init_from:
         model, prior = load_fine_tuned(f.init_from, cfg, taxonomy)
     else:
@@ -239,25 +240,26 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     model.training_log = {"steps": step, "best_step": best["step"], "selection_macro_f1": best["score"],
                           "finetune_minutes": (time.time() - started) / 60}
     if f.init_from:
-        model.training_log.update(_fine_tuning_origin(f.init_from, prior))
+        model.training_log.update(_fine_tuning_origin(f.init_from, prior.metrics, prior.training.get("machine")))
     return model.eval()
 
 
-def _fine_tuning_origin(directory: str, prior_metrics: dict) -> dict:
-    """Where a continued model's weights come from: the model it continues, or, past models that only
-    re-fitted their blend (no fine-tuning steps), the run that made the weights (its minutes count)."""
+def _fine_tuning_origin(directory: str, prior_metrics: dict, prior_machine: str | None = None) -> dict:
+    """Where a continued model's weights come from, and the machine that made them: the model it
+    continues, or, past models that only re-fitted their blend (no fine-tuning steps), the run that made
+    the weights (its minutes count)."""
     origin = {"init_from": directory, "init_train_minutes": prior_metrics.get("train_minutes", 0.0),
-              "init_log": prior_metrics.get("finetune")}
+              "init_machine": prior_machine, "init_log": prior_metrics.get("finetune")}
     while origin["init_log"] and origin["init_log"].get("init_from") and not origin["init_log"]["steps"]:
         log_ = origin["init_log"]
         origin = {"init_from": log_["init_from"], "init_train_minutes": log_["init_train_minutes"],
-                  "init_log": log_.get("init_log")}
+                  "init_machine": log_.get("init_machine"), "init_log": log_.get("init_log")}
     return origin
 
 
-def load_fine_tuned(directory: str, cfg: TrainConfig, taxonomy: Taxonomy) -> tuple[EncoderClassifier, dict]:
+def load_fine_tuned(directory: str, cfg: TrainConfig, taxonomy: Taxonomy) -> tuple[EncoderClassifier, ModelInfo]:
     """A saved finetune model with its adapter trainable, checked against the config it continues under;
-    and the metrics it was saved with."""
+    and the ModelInfo it was saved with."""
     from clausetag.modeldir import read_info
 
     info = read_info(directory)
@@ -275,7 +277,7 @@ def load_fine_tuned(directory: str, cfg: TrainConfig, taxonomy: Taxonomy) -> tup
                                    EncoderInput(**inputs), merge=False, layers=cfg.encoder.layers)
     for name, p in model.encoder.named_parameters():
         p.requires_grad = "lora_" in name
-    return model, info.metrics
+    return model, info
 
 
 def _trainable_state(model: nn.Module) -> dict:
