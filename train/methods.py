@@ -14,9 +14,9 @@ from torch import nn
 
 from clausetag.blend import Blend, blend_languages
 from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier, torch_device
-from clausetag.modeldir import ModelInfo
 from clausetag.decision import tune_thresholds
 from clausetag.metrics import label_metrics
+from clausetag.modeldir import ModelInfo
 from clausetag.records import Unit
 from clausetag.taxonomy import Taxonomy
 
