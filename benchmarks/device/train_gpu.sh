@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Train several configs at once on a lent GPU machine (no network; see pack.py for what travels in
-# .carry). Run from the repository root there:
+# Train several configs at once on a lent GPU machine that reaches no network (pack.py packs what it
+# needs into .carry/). From the repository root there:
 #     bash benchmarks/device/train_gpu.sh MINUTES NAME=CONFIG[@SETTING=VALUE,...] ...
-# (python3 -P: the checkout's clausetag/ folder must not shadow the installed package.)
-# Each NAME trains CONFIG with `encoder.device=cuda` (or $DEVICE) and a fine-tuning budget of MINUTES; a CONFIG
-# name ending in "-uncapped" is that config without its per-source max_units caps. Each model directory
-# (without its TF-IDF parts, which the local re-fit rebuilds) comes back as $OUT/NAME.tar.gz with its log.
+# CONFIG names a file of train/configs without its .toml; CONFIG-uncapped is that config without its
+# per-source max_units caps. Each run trains with encoder.device=cuda (or $DEVICE) and a fine-tuning
+# budget of MINUTES, and its model directory (without the TF-IDF parts, which the re-fit here rebuilds)
+# comes back as $OUT/NAME.tar.gz with its log. python3 -P: the checkout's clausetag/ folder must not
+# shadow the installed package.
 set -u
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=3
 minutes=$1; shift
