@@ -3,7 +3,8 @@
 # needs into .carry/). From the repository root there:
 #     bash benchmarks/device/train_gpu.sh MINUTES NAME=CONFIG[@SETTING=VALUE,...] ...
 # CONFIG names a file of train/configs without its .toml; CONFIG-uncapped is that config without its
-# per-source max_units caps. Each run trains with encoder.device=cuda (or $DEVICE) and a fine-tuning
+# per-source max_units caps. Settings are separated by commas; a comma not followed by SECTION.KEY= stays
+# in the value, so a list setting reads as in --set (validation.holdout_docs=a.txt,b.txt). Each run trains with encoder.device=cuda (or $DEVICE) and a fine-tuning
 # budget of MINUTES, and its model directory (without the TF-IDF parts, which the re-fit here rebuilds)
 # comes back as $OUT/NAME.tar.gz with its log. python3 -P: the checkout's clausetag/ folder must not
 # shadow the installed package.
@@ -45,7 +46,7 @@ for job in "$@"; do
     config=train/configs/$config.toml
   fi
   args=(--set encoder.device="${DEVICE:-cuda}" --set finetune.max_minutes="$minutes")
-  IFS=',' read -ra pairs <<< "$sets"
+  IFS=$'\x1f' read -ra pairs <<< "$(sed -E 's/,([a-z_]+\.[a-z_]+=)/\x1f\1/g' <<< "$sets")"
   for p in "${pairs[@]}"; do args+=(--set "$p"); done
   log "start $name: $config ${args[*]}"
   ( timeout "$limit" python3 -P -m clausetag.cli train "$config" -o "/tmp/models/$name" "${args[@]}" > "/tmp/$name.log" 2>&1
