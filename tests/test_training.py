@@ -279,3 +279,35 @@ def test_continued_model_counts_the_run_that_made_its_weights():
     continued = {**tuned, "init_from": "models/m", "init_train_minutes": 30.0, "init_log": tuned}
     origin = _fine_tuning_origin("models/c", {"train_minutes": 60.0, "finetune": continued}, "2 cores")
     assert (origin["init_train_minutes"], origin["init_machine"]) == (60.0, "2 cores")
+
+
+
+def _simulate(plan, seconds_per_step, eval_every: int, eval_seconds: float) -> tuple[int, float, int]:
+    """Run a StepPlan against a clock: step n costs seconds_per_step(n), every `eval_every`-th step adds
+    an evaluation; returns the step and time at which training stops and the plan fitted at step 40."""
+    step, elapsed, first_fit = 0, 0.0, 0
+    while True:
+        step += 1
+        elapsed += seconds_per_step(step) + (eval_seconds if step % eval_every == 0 else 0.0)
+        plan.observe(step, elapsed)
+        first_fit = plan.total if step == 40 else first_fit
+        if plan.done(step, elapsed):
+            return step, elapsed, first_fit
+
+
+def test_step_plan_fits_the_budget_so_the_learning_rate_decays():
+    from clausetag.train.schedule import StepPlan
+
+    # the first 100 steps take 0.8 s, later ones 1 s, and a 30 s evaluation every 300 steps: a
+    # 1,000 s budget allows ~930 of 5,000 planned steps. Paced on steps 10-40 alone the plan was ~1,200,
+    # so the budget would end training with the learning rate at a fifth of its peak; re-fitted after
+    # every step, the plan ends (learning rate decayed) when the budget does.
+    plan = StepPlan(5000, 0.06, budget_s=1000)
+    step, elapsed, first_fit = _simulate(plan, lambda n: 0.8 if n <= 100 else 1.0, 300, 30.0)
+    assert first_fit > 1150 and 900 <= step <= 960 and elapsed <= 1001
+    assert plan.lr_factor(step) < 0.01 and plan.lr_factor(plan.warmup) == 1.0
+    # a budget that is not binding leaves the plan alone; without a budget it is never re-fitted
+    loose = StepPlan(500, 0.06, budget_s=1000)
+    assert _simulate(loose, lambda n: 1.0, 300, 30.0)[0] == 500 and loose.total == 500
+    unbudgeted = StepPlan(500, 0.06, budget_s=0)
+    assert _simulate(unbudgeted, lambda n: 100.0, 300, 30.0)[0] == 500

@@ -21,6 +21,7 @@ from clausetag.records import Unit
 from clausetag.taxonomy import Taxonomy
 
 from clausetag.train.config import ConfigError, TrainConfig
+from clausetag.train.schedule import StepPlan
 
 log = logging.getLogger(__name__)
 
@@ -182,20 +183,13 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     rng = random.Random(cfg.seed)
     lengths = [len(u.text) + len(u.section or "") for u in train]
     steps_per_epoch = math.ceil(len(train) / f.batch_size)
-    plan = {"total": f.max_steps or max(1, int(steps_per_epoch * f.epochs))}
-    warmup = max(1, int(plan["total"] * f.warmup_ratio))
-
-    def lr_factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (plan["total"] - step) / max(1, plan["total"] - warmup))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(optim, lr_factor)
+    budget_s = f.max_minutes * 60
+    plan = StepPlan(f.max_steps or int(steps_per_epoch * f.epochs), f.warmup_ratio, budget_s)
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, plan.lr_factor)
     best = {"score": selection_score(model, taxonomy, selection) if selection else -1.0, "step": 0,
             "state": _trainable_state(model)}
     log.info("%s: selection macro-F1 %.1f", f"model {f.init_from}" if f.init_from else "probe head", best["score"])
-    started, step, bad_evals, paced_from = time.time(), 0, 0, 0.0
-    budget_s = f.max_minutes * 60
+    started, step, bad_evals = time.time(), 0, 0
     done = budget_s <= 0
     while not done:
         for batch_idx in _length_sorted_batches(lengths, f.batch_size, rng):
@@ -211,17 +205,11 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
             optim.zero_grad(set_to_none=True)
             step += 1
             elapsed = time.time() - started
-            if step == 10:
-                paced_from = elapsed
-            if step == 40:  # fit the schedule to the time budget once the pace is known (after warm-up)
-                affordable = step + int((budget_s - elapsed) / ((elapsed - paced_from) / 30) * 0.92)
-                if affordable < plan["total"]:
-                    log.info("time budget allows %d of %d planned steps", affordable, plan["total"])
-                    plan["total"] = affordable
+            plan.observe(step, elapsed)
             if step % 50 == 0:
-                log.info("step %d/%d loss %.4f (%.1f units/s)", step, plan["total"], loss.item(),
+                log.info("step %d/%d loss %.4f (%.1f units/s)", step, plan.total, loss.item(),
                          step * f.batch_size / elapsed)
-            last = step >= plan["total"] or elapsed > budget_s
+            last = plan.done(step, elapsed)
             if selection and (step % f.eval_every == 0 or last):
                 score = selection_score(model, taxonomy, selection)
                 log.info("step %d: selection macro-F1 %.1f (best %.1f)", step, score, best["score"])
