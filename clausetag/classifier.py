@@ -65,7 +65,8 @@ class TfidfClassifier:
         for vectorizer in self.vectorizers():
             if hasattr(vectorizer, "stop_words_"):  # every n-gram cut by max_features: introspection only, large
                 del vectorizer.stop_words_
-        joblib.dump(self.pipeline, directory / name, compress=3)
+        # xz: 11% smaller than zlib level 3 for the default model's parts (lossless), 0.3 s more to load
+        joblib.dump(self.pipeline, directory / name, compress=("xz", 6))
 
     @classmethod
     def load(cls, directory: Path, use_section: bool = False, name: str = FILE) -> "TfidfClassifier":
