@@ -281,7 +281,6 @@ def test_continued_model_counts_the_run_that_made_its_weights():
     assert (origin["init_train_minutes"], origin["init_machine"]) == (60.0, "2 cores")
 
 
-
 def _simulate(plan, seconds_per_step, eval_every: int, eval_seconds: float) -> tuple[int, float, int]:
     """Run a StepPlan against a clock: step n costs seconds_per_step(n), every `eval_every`-th step adds
     an evaluation; returns the step and time at which training stops and the plan fitted at step 40."""
