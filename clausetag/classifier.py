@@ -158,8 +158,11 @@ class EncoderClassifier(nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
         input_ids, attention_mask = input_ids.to(self.device), attention_mask.to(self.device)
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        pooled = mean_pool(out.last_hidden_state, attention_mask)
-        return self.head(self.dropout(pooled))
+        return self.classify(out.last_hidden_state, attention_mask)
+
+    def classify(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits from the encoder's last hidden states: mean pooling, dropout, the head."""
+        return self.head(self.dropout(mean_pool(hidden, attention_mask)))
 
     @torch.inference_mode()
     def embed(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:

@@ -310,3 +310,42 @@ def test_step_plan_fits_the_budget_so_the_learning_rate_decays():
     assert _simulate(loose, lambda n: 1.0, 300, 30.0)[0] == 500 and loose.total == 500
     unbudgeted = StepPlan(500, 0.06, budget_s=0)
     assert _simulate(unbudgeted, lambda n: 100.0, 300, 30.0)[0] == 500
+
+
+@pytest.mark.encoder
+def test_lower_layer_cache_gives_the_full_models_logits():
+    """With LoRA in the top layer only, the cached lower-layer outputs + the top layer give the logits
+    the whole model gives, and the gradient reaches that layer's adapter alone."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from clausetag.taxonomy import load_taxonomy
+    from clausetag.train.lower_cache import LowerLayerCache
+    from clausetag.train.methods import build_encoder_classifier
+
+    cfg = load_config(CONFIGS / "fast.toml")
+    model = build_encoder_classifier(cfg, load_taxonomy(cfg.taxonomy))
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules=["query", "key", "value", "dense"], layers_to_transform=[2])
+    model.encoder = get_peft_model(model.encoder, lora)
+    torch.manual_seed(0)
+    with torch.no_grad():  # LoRA B starts at zero: make the adapter matter
+        for name, p in model.encoder.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)
+    units = [Unit(id=str(i), doc="d", lang="en", text=t, section=s) for i, (t, s) in enumerate([
+        ("We keep your data for 30 days.", "Retention"), ("Contact us at privacy@example.com.", None),
+        ("We share data with advertisers.", "Sharing"), ("We keep your data for 30 days.", "Retention")])]
+    cache = LowerLayerCache(model, units, top=1)
+    assert cache.split == 2 and len(cache.states) == 3  # the repeated unit is cached once
+    model.eval()
+    b = model.encode_batch([u.text for u in units], [u.section for u in units])
+    with torch.no_grad():
+        whole = model(b["input_ids"], b["attention_mask"])
+        cached = cache.logits(model, [0, 1, 2, 3])
+    assert torch.allclose(whole, cached, atol=1e-3), (whole - cached).abs().max()
+    model.train()
+    cache.logits(model, [0, 2]).sum().backward()
+    grads = {n for n, p in model.encoder.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+    assert grads and all("lora_" in n and ".layer.2." in n for n in grads)
+    with pytest.raises(ValueError, match="lora_layers must be between 1 and 2"):
+        LowerLayerCache(model, units, top=3)

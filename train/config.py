@@ -84,6 +84,10 @@ class FinetuneSpec:
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.1
+    # LoRA in the top N transformer layers only (0 = all). The lower layers then never change, so their
+    # outputs are computed once per training unit and kept, and a step runs the top N layers alone:
+    # about 3x the pace on a CPU with N = 4 of 12 (train/lower_cache.py)
+    lora_layers: int = 0
     lr: float = 1e-4
     head_lr: float = 1e-3
     batch_size: int = 32

@@ -21,6 +21,7 @@ from clausetag.records import Unit
 from clausetag.taxonomy import Taxonomy
 
 from clausetag.train.config import ConfigError, TrainConfig
+from clausetag.train.lower_cache import LowerLayerCache
 from clausetag.train.schedule import StepPlan
 
 log = logging.getLogger(__name__)
@@ -164,11 +165,14 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     else:
         model = build_encoder_classifier(cfg, taxonomy)
         probe_head(model, cfg, taxonomy, train)
+        n_layers = model.encoder.config.num_hidden_layers
+        top = list(range(n_layers - f.lora_layers, n_layers)) if f.lora_layers else None
         lora = LoraConfig(r=f.lora_r, lora_alpha=f.lora_alpha, lora_dropout=f.lora_dropout,
-                          target_modules=["query", "key", "value", "dense"], bias="none")
+                          target_modules=["query", "key", "value", "dense"], bias="none", layers_to_transform=top)
         model.encoder = get_peft_model(model.encoder, lora)  # base weights (incl. word embeddings) frozen
     model.to(torch_device(cfg.encoder.device))
     log.info("fine-tuning on %s", model.device)
+    cache = LowerLayerCache(model, train, f.lora_layers) if f.lora_layers else None
 
     y = torch.from_numpy(taxonomy.to_matrix([u.labels for u in train])).to(model.device)
     pos = y.sum(0).clamp(min=1)
@@ -194,9 +198,12 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     while not done:
         for batch_idx in _length_sorted_batches(lengths, f.batch_size, rng):
             model.train()
-            units = [train[i] for i in batch_idx]
-            b = model.encode_batch([u.text for u in units], _sections(units))
-            logits = model(b["input_ids"], b["attention_mask"])
+            if cache:
+                logits = cache.logits(model, batch_idx)
+            else:
+                units = [train[i] for i in batch_idx]
+                b = model.encode_batch([u.text for u in units], _sections(units))
+                logits = model(b["input_ids"], b["attention_mask"])
             loss = loss_fn(logits, y[batch_idx])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(enc_params + list(model.head.parameters()), 1.0)
