@@ -38,6 +38,8 @@ def test_config_errors_name_the_file(tmp_path):
         parse_config(src + "fp32_ffn_output_share = 4\n", "y.toml")
     with pytest.raises(ConfigError, match=r"y.toml: \[tfidf\] word_pattern is not a regular expression"):
         parse_config('name = "x"\n[[sources]]\nspec = "x"\n[tfidf]\nword_pattern = "[a-z"\n', "y.toml")
+    with pytest.raises(ConfigError, match=r"y.toml: \[finetune\] lora_layers must be 0 \(all layers\) or more"):
+        parse_config('name = "x"\n[[sources]]\nspec = "x"\n[finetune]\nlora_layers = -2\n', "y.toml")
     with pytest.raises(ConfigError, match="fuse must be bool"):
         parse_config(src + 'fuse = "yes"\n', "y.toml")
     with pytest.raises(ConfigError, match="quantize_ops must be a list of operator names"):

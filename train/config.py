@@ -86,7 +86,7 @@ class FinetuneSpec:
     lora_dropout: float = 0.1
     # LoRA in the top N transformer layers only (0 = all). The lower layers then never change, so their
     # outputs are computed once per training unit and kept, and a step runs the top N layers alone:
-    # about 3x the pace on a CPU with N = 4 of 12 (train/lower_cache.py)
+    # 2.7x the pace on 2 CPU cores with N = 4 of 12, no better at equal time there (README, default_cpu_top4)
     lora_layers: int = 0
     lr: float = 1e-4
     head_lr: float = 1e-3
@@ -184,6 +184,8 @@ def _check(cfg: TrainConfig, path: str) -> None:
         raise ConfigError(f"{path}: [encoder] device must be auto, cpu, cuda or cuda:N, not {cfg.encoder.device!r}")
     if cfg.validation.min_language_units < 1:
         raise ConfigError(f"{path}: [validation] min_language_units must be 1 or more")
+    if cfg.finetune.lora_layers < 0:
+        raise ConfigError(f"{path}: [finetune] lora_layers must be 0 (all layers) or more")
     if cfg.tfidf.word_ngram_max < 0:
         raise ConfigError(f"{path}: [tfidf] word_ngram_max must be 0 (off) or more")
     try:

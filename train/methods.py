@@ -164,8 +164,12 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
         model, prior = load_fine_tuned(f.init_from, cfg, taxonomy)
     else:
         model = build_encoder_classifier(cfg, taxonomy)
+    n_layers = model.encoder.config.num_hidden_layers
+    if f.lora_layers >= n_layers:
+        raise ConfigError(f"{cfg.path or cfg.name}: [finetune] lora_layers must be below the encoder's "
+                          f"{n_layers} layers (0 = all), not {f.lora_layers}")
+    if not f.init_from:
         probe_head(model, cfg, taxonomy, train)
-        n_layers = model.encoder.config.num_hidden_layers
         top = list(range(n_layers - f.lora_layers, n_layers)) if f.lora_layers else None
         lora = LoraConfig(r=f.lora_r, lora_alpha=f.lora_alpha, lora_dropout=f.lora_dropout,
                           target_modules=["query", "key", "value", "dense"], bias="none", layers_to_transform=top)
