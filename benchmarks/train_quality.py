@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {"tfidf": "tfidf.toml", "frozen": "frozen.toml", "finetune": "default.toml", "default": "default.toml",
            "default_cpu": "default.toml", "default_cpu_top4": "default.toml", "fast": "fast.toml",
            "opp115": "opp115.toml"}
-# default_cpu_top4: the same with LoRA in the top 4 layers only (lower layers cached, ~3x the CPU pace),
+# default_cpu_top4: the same with LoRA in the top 4 layers only (lower layers cached, 2.7x the CPU pace),
 # its fine-tuning budget cut to 50 minutes so that the whole run takes about as long as default_cpu's
 OVERRIDES = {"default_cpu_top4": {"finetune.lora_layers": "4", "finetune.max_minutes": "50"}}
 LODO_METHODS = ["tfidf", "frozen", "finetune", "default", "fast"]  # harmonized configs with seeds in training
