@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from clausetag.classifier import EncoderClassifier
+from clausetag.encoder.load import transformer_layers
 from clausetag.records import Unit
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,7 @@ def base_encoder(model: EncoderClassifier) -> nn.Module:
     """The BERT-like model inside a (possibly peft-wrapped) encoder: the one with `encoder.layer`."""
     enc = model.encoder
     base = enc.get_base_model() if hasattr(enc, "get_base_model") else enc
-    if not hasattr(getattr(base, "encoder", None), "layer"):
-        raise ValueError(f"{type(base).__name__} has no encoder.layer list: lora_layers needs a BERT-like encoder")
+    transformer_layers(base, "lora_layers")
     return base
 
 
@@ -65,19 +65,15 @@ class LowerLayerCache:
         self.slot = [keys.setdefault((u.text, u.section), len(keys)) for u in units]
         distinct = list(keys)
         started = time.time()
-        enc = model.tokenize([t for t, _ in distinct], [s for _, s in distinct], truncate=True)
-        ids = enc["input_ids"]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         self.states: list[torch.Tensor | None] = [None] * len(distinct)
         was_training = model.training
         model.eval()
         with torch.inference_mode(), layer_range(self.base, slice(0, self.split), from_hidden=False) as lower:
-            for i in range(0, len(order), batch_size):
-                idx = order[i : i + batch_size]
-                b = model.pad([ids[j] for j in idx])
+            batches = model.batches([t for t, _ in distinct], [s for _, s in distinct], batch_size, truncate=True)
+            for owners, b in batches:
                 mask = b["attention_mask"].to(model.device)
                 h = lower(input_ids=b["input_ids"].to(model.device), attention_mask=mask).last_hidden_state
-                for row, j in enumerate(idx):
+                for row, j in enumerate(owners):
                     self.states[j] = h[row, : int(mask[row].sum())].to(torch.float16).clone()
         model.train(was_training)
         size = sum(s.numel() for s in self.states) * 2 / 2**20

@@ -7,8 +7,7 @@
 # stays in the value, so a list setting reads as in --set (validation.holdout_docs=a.txt,b.txt). Each
 # run trains with encoder.device=cuda (or $DEVICE) and a fine-tuning budget of MINUTES, and its model
 # directory (without the TF-IDF parts, which the re-fit here rebuilds) comes back as $OUT/NAME.tar.gz
-# with its log. python3 -P: the checkout's clausetag/ folder must not
-# shadow the installed package.
+# with its log. python3 -P: the checkout's clausetag/ folder must not shadow the installed package.
 set -u
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=3
 minutes=$1; shift

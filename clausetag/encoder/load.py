@@ -55,14 +55,20 @@ def load_encoder(name: str | None = None, settings: Settings | None = None):
     return tokenizer, model.eval()
 
 
+def transformer_layers(model: torch.nn.Module, purpose: str) -> torch.nn.ModuleList:
+    """A BERT-like encoder's layer list (`model.encoder.layer`); ValueError naming `purpose` otherwise."""
+    layers = getattr(getattr(model, "encoder", None), "layer", None)
+    if layers is None:
+        raise ValueError(f"{purpose}: {type(model).__name__} has no encoder.layer list")
+    return layers
+
+
 def keep_layers(model: torch.nn.Module, n: int) -> torch.nn.Module:
     """Keep only the first `n` transformer layers (0 = all): a smaller, faster encoder whose lower layers
     are the pretrained ones. BERT-like encoders (`model.encoder.layer`) only."""
-    layers = getattr(getattr(model, "encoder", None), "layer", None)
     if not n:
         return model
-    if layers is None:
-        raise ValueError(f"cannot keep {n} layers: {type(model).__name__} has no encoder.layer list")
+    layers = transformer_layers(model, f"cannot keep {n} layers")
     if not 0 < n <= len(layers):
         raise ValueError(f"cannot keep {n} layers of an encoder with {len(layers)}")
     model.encoder.layer = layers[:n]
