@@ -307,9 +307,11 @@ def test_step_plan_fits_the_budget_so_the_learning_rate_decays():
     step, elapsed, first_fit = _simulate(plan, lambda n: 0.8 if n <= 100 else 1.0, 300, 30.0)
     assert first_fit > 1150 and 900 <= step <= 960 and elapsed <= 1001
     assert plan.lr_factor(step) < 0.01 and plan.lr_factor(plan.warmup) == 1.0
+    # its warm-up is 6% of the plan fitted at step 40, not of the 5,000 steps first planned
+    assert plan.warmup == int(first_fit * 0.06) < 300
     # a budget that is not binding leaves the plan alone; without a budget it is never re-fitted
     loose = StepPlan(500, 0.06, budget_s=1000)
-    assert _simulate(loose, lambda n: 1.0, 300, 30.0)[0] == 500 and loose.total == 500
+    assert _simulate(loose, lambda n: 1.0, 300, 30.0)[0] == 500 and (loose.total, loose.warmup) == (500, 30)
     unbudgeted = StepPlan(500, 0.06, budget_s=0)
     assert _simulate(unbudgeted, lambda n: 100.0, 300, 30.0)[0] == 500
 

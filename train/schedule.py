@@ -16,10 +16,13 @@ class StepPlan:
     linear decay to zero at `total`. With a time budget the plan is re-fitted after every step from
     PACE_FIRST on to what the mean pace since step PACE_FROM allows (never more than first planned),
     so the learning rate has decayed when the budget ends even where the selection evaluations, a
-    shared machine or longer batches slow training down after the first steps."""
+    shared machine or longer batches slow training down after the first steps. The first re-fit also
+    shortens the warm-up to `warmup_ratio` of the fitted plan (not before step PACE_FIRST), so a
+    budget that allows a fifth of the planned steps does not spend a third of them warming up."""
 
     def __init__(self, total: int, warmup_ratio: float, budget_s: float, margin: float = 0.97):
         self.planned = self.total = max(1, total)
+        self.warmup_ratio = warmup_ratio
         self.warmup = max(1, int(self.total * warmup_ratio))
         self.budget_s, self.margin = budget_s, margin
         self._paced_from: float | None = None
@@ -40,6 +43,8 @@ class StepPlan:
         total = min(self.planned, max(step + 1, affordable))
         if total != self.total and (step == PACE_FIRST or abs(total - self.total) >= 0.02 * self.total):
             log.info("time budget allows %d of %d planned steps", total, self.planned)
+        if step == PACE_FIRST and total < self.planned:
+            self.warmup = min(self.warmup, max(PACE_FIRST, int(total * self.warmup_ratio)))
         self.total = total
 
     def done(self, step: int, elapsed: float) -> bool:
