@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from clausetag.infer.extract import supported_suffixes
 from clausetag.infer.labeler import Labeler, expand_inputs, prediction_record
 from clausetag.infer.output import PartialWriter, completed_records, finalize, partial_path
 
@@ -17,13 +18,28 @@ def _progress(total: int, quiet: bool):
                 dynamic_ncols=True)
 
 
+def _note_unsupported(files: list[Path], shown: int = 5) -> None:
+    """One stderr line for the files of the given folders that are not read (unknown suffix)."""
+    suffixes = sorted({f.suffix.lower() or "(no suffix)" for f in files})
+    names = ", ".join(str(f) for f in files[:shown]) + (f" and {len(files) - shown} more" if len(files) > shown else "")
+    print(f"clausetag: note: {len(files)} file{'s' if len(files) != 1 else ''} in the folders given "
+          f"{'are' if len(files) != 1 else 'is'} not a supported type ({' '.join(suffixes)}) and "
+          f"{'were' if len(files) != 1 else 'was'} left out: {names}. Supported: {' '.join(supported_suffixes())}; "
+          "a file named on the command line is read as text whatever its suffix.", file=sys.stderr)
+
+
 def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, backend: str = "torch",
               resume: bool = False, max_mb: float | None = None, threads: int | None = None,
               quiet: bool = False, encoder: str | None = None) -> dict:
     """Label `inputs`; returns counts {documents, labeled, failed, units, skipped}."""
     labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder)
-    paths = list(expand_inputs(inputs))
-    stats = {"documents": len(paths), "labeled": 0, "failed": 0, "units": 0, "skipped": 0}
+    unsupported: list[Path] = []
+    own = [output, partial_path(output)] if output is not None else []
+    paths = list(expand_inputs(inputs, exclude=own, unsupported=unsupported))
+    stats = {"documents": len(paths), "labeled": 0, "failed": 0, "units": 0, "skipped": 0,
+             "unsupported": len(unsupported)}
+    if unsupported:
+        _note_unsupported(unsupported)
     writer = None
     done: set[str] = set()
     if output is not None:

@@ -35,6 +35,12 @@ def kind_of(path: Path) -> str:
     return "unknown"
 
 
+def supported_suffixes() -> list[str]:
+    """Every suffix a folder's files are read by, in settings order."""
+    s = _input_settings()
+    return [x for kind in ("text", "html", "pdf", "jsonl") for x in s[f"{kind}_suffixes"]]
+
+
 def decode_bytes(data: bytes, path: Path) -> str:
     """Decode text whose encoding is unknown (UTF-8, GB18030, Big5, Windows-1250, Latin-1, …)."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -129,7 +135,13 @@ def read_document(path: str | Path, max_mb: float | None = None) -> Document:
     if kind == "pdf" or data.startswith(b"%PDF-"):
         text = extract_pdf(data, path)
     else:
-        text = decode_bytes(data, path)
+        try:
+            text = decode_bytes(data, path)
+        except InputError as e:
+            if kind != "unknown":
+                raise
+            raise InputError(path, f"unsupported file type {path.suffix or '(no suffix)'}: {e.problem}; "
+                                   f"clausetag reads {' '.join(supported_suffixes())}") from None
         if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
             text = extract_html(text, path)
     if not text.strip():

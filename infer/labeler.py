@@ -52,19 +52,30 @@ def prediction_record(p: Prediction) -> dict:
             "scores": {k: round(v, 4) for k, v in p.scores.items()}}
 
 
+#: Record types of a `label` output besides "unit": skipped when such a file is labeled again.
+OUTPUT_ONLY_RECORDS = ("summary", "error")
+
+
 def default_model_dir() -> Path:
     return resolve_path(os.environ.get("CLAUSETAG_MODEL", defaults()["paths"].get("model", "models/default")))
 
 
-def expand_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given, directories recursively (sorted, known suffixes only); missing paths pass through
-    so that they are reported as errors."""
+def expand_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (),
+                  unsupported: list[Path] | None = None) -> Iterator[Path]:
+    """Files as given, directories recursively (sorted, known suffixes only, hidden files and `exclude`d
+    files such as the batch's own output left out); missing paths pass through so that they are
+    reported as errors. Files of a folder with an unknown suffix are appended to `unsupported`."""
+    excluded = {Path(e).resolve() for e in exclude}
     for p in paths:
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and kind_of(f) != "unknown" and not f.name.startswith("."):
+                if not f.is_file() or f.name.startswith(".") or f.resolve() in excluded:
+                    continue
+                if kind_of(f) != "unknown":
                     yield f
+                elif unsupported is not None:
+                    unsupported.append(f)
         else:
             yield p
 
@@ -144,6 +155,8 @@ class Labeler:
         """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`), labeled line by line."""
         units = []
         for n, d in json_objects(path, lambda n, problem: InputError(path, f"line {n}: {problem}" if n else problem)):
+            if d.get("type") in OUTPUT_ONLY_RECORDS:  # an earlier `label` output: its units are re-labeled
+                continue
             if not isinstance(d.get("text"), str) or not d["text"].strip():
                 raise InputError(path, f"line {n}: needs a non-empty string field 'text'")
             lang = d.get("lang") or detect(d["text"])[0]

@@ -81,6 +81,27 @@ def test_bad_inputs_are_reported_and_the_batch_goes_on(tiny_model, tmp_path):
     assert "6 failed" in r.stderr and "4 labeled" in r.stderr
 
 
+def test_folder_runs_leave_out_their_output_and_name_unsupported_files(tiny_model, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "policy.txt").write_text("We collect your e-mail address. We share it with partners.", encoding="utf-8")
+    (folder / "policy.docx").write_bytes(b"PK\x03\x04\x00\x00word/document.xml")
+    out = folder / "labels.jsonl"
+    for _ in range(2):  # the second run must not read the first run's output as an input
+        r = clausetag("label", folder, "-m", tiny_model, "-o", out)
+        assert r.returncode == 0, r.stderr
+        assert "1 document: 1 labeled, 0 failed" in r.stderr
+        assert "policy.docx" in r.stderr and "not a supported type (.docx)" in r.stderr
+    units = [x for x in records(out) if x["type"] == "unit"]
+    # a file named on the command line is read whatever its suffix; a binary one says why it failed
+    again = tmp_path / "again.jsonl"
+    r = clausetag("label", out, folder / "policy.docx", "-m", tiny_model, "-o", again, "-q")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "policy.docx: unsupported file type .docx" in r.stderr
+    relabeled = [x for x in records(again) if x["type"] == "unit"]  # an earlier output's units, labeled again
+    assert [(x["id"], x["text"]) for x in relabeled] == [(x["id"], x["text"]) for x in units]
+
+
 def test_resume_continues_without_duplicates(tiny_model, seeds_dir, tmp_path):
     out = tmp_path / "batch.jsonl"
     full = tmp_path / "full.jsonl"
