@@ -121,7 +121,8 @@ def corpora(
 def label(
     inputs: list[Path] = typer.Argument(..., help="Files or directories (.txt .md .html .pdf, or .jsonl of units)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only)."),
-    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or html."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl, csv or html (default: from -o's "
+                                      "suffix, .csv or .html; otherwise jsonl)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
     backend: str = typer.Option("torch", help="torch, or onnx (int8, exported once and cached beside the model)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted batch into the same output."),
@@ -133,18 +134,26 @@ def label(
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
     from clausetag.infer.batch import run_batch
+    from clausetag.infer.output import format_for, output_problem, partial_path
     from clausetag.modeldir import ModelError
 
+    fmt = format_for(output, fmt)
     if fmt not in ("jsonl", "csv", "html"):
         fail(f"--format must be jsonl, csv or html, not {fmt!r}")
     if output is None and fmt != "jsonl":
         fail("--format csv/html needs -o OUTPUT")
     if resume and output is None:
         fail("--resume needs -o OUTPUT")
+    if output is not None and (problem := output_problem(output)):
+        fail(problem)
     try:
         stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder)
     except ModelError as e:
         fail(str(e))
+    except OSError as e:  # e.g. the disk filled while writing the output; the partial file keeps what was done
+        kept = output is not None and partial_path(output).is_file()
+        fail(f"{e.filename or output}: {e.strerror or e}"
+             + (f"; the finished documents are in {partial_path(output)} (--resume)" if kept else ""))
     raise typer.Exit(1 if stats["failed"] else 0)
 
 
