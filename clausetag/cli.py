@@ -134,7 +134,8 @@ def label(
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
     from clausetag.infer.batch import run_batch
-    from clausetag.infer.output import format_for, output_problem, partial_path
+    from clausetag.infer.output import format_for, partial_path
+    from clausetag.output_paths import file_output_problem
     from clausetag.modeldir import ModelError
 
     fmt = format_for(output, fmt)
@@ -144,7 +145,7 @@ def label(
         fail("--format csv/html needs -o OUTPUT")
     if resume and output is None:
         fail("--resume needs -o OUTPUT")
-    if output is not None and (problem := output_problem(output)):
+    if output is not None and (problem := file_output_problem(output)):
         fail(problem)
     try:
         stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder)
@@ -222,10 +223,13 @@ def evaluate(
     from clausetag.evaluation_run import (REPORT_FILE, EvaluationError, read_predictions, run_evaluation,
                                           write_evaluation)
     from clausetag.modeldir import ModelError
+    from clausetag.output_paths import folder_output_problem
     from clausetag.settings import defaults
 
     log = (lambda line: None) if quiet else (lambda line: typer.echo(f"clausetag: {line}", err=True))
     out_dir = output or Path(defaults()["evaluate"]["output"])
+    if problem := folder_output_problem(out_dir):
+        fail(problem)
     cfg = BootstrapConfig.load(resamples=resamples, seed=seed)
     try:
         if rerender:
@@ -261,9 +265,12 @@ def report(
     import tomllib
 
     from clausetag.coverage import REPORT_FILE, CoverageError, write_report
+    from clausetag.output_paths import folder_output_problem
     from clausetag.settings import defaults
 
     out_dir = output or Path(defaults()["report"]["output"])
+    if problem := folder_output_problem(out_dir):
+        fail(problem)
     if checklist is not None and not checklist.is_file():
         fail(f"{checklist}: no such checklist file")
     try:

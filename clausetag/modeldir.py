@@ -94,7 +94,11 @@ def save_model(directory: str | Path, classifier, info: ModelInfo, extra_files: 
                components: list | None = None) -> Path:
     """Write a model directory atomically (build beside it, then swap in); `components` are further
     objects that save themselves into it (a blend's TF-IDF part)."""
+    from clausetag.output_paths import model_output_problem
+
     directory = Path(directory)
+    if problem := model_output_problem(directory):  # never replace a file or a folder that is not a model
+        raise ModelError(problem)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     tmp.chmod(0o755)

@@ -28,20 +28,6 @@ def format_for(out: Path | None, fmt: str | None) -> str:
     return SUFFIX_FORMATS.get(out.suffix.lower(), "jsonl") if out is not None else "jsonl"
 
 
-def output_problem(out: Path) -> str | None:
-    """Why OUT cannot be written (checked before any labeling), or None."""
-    if out.is_dir():
-        return f"{out}: is a directory; give a file name, e.g. {out / 'labels.jsonl'}"
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        return f"{out}: {parent} is not a directory"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"{out}: cannot write in {parent} (permission denied)"
-    return None
-
-
 def partial_path(out: Path) -> Path:
     return out.with_name(out.name + ".partial.jsonl")
 

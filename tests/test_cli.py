@@ -2,6 +2,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, env=None):
@@ -40,8 +43,6 @@ def test_label_refuses_an_unwritable_output_before_labeling(tmp_path):
 
 
 def test_output_format_follows_the_suffix_unless_given():
-    from pathlib import Path
-
     from clausetag.infer.output import format_for
 
     assert format_for(Path("a/view.HTML"), None) == "html"
@@ -49,3 +50,37 @@ def test_output_format_follows_the_suffix_unless_given():
     assert format_for(Path("labels.jsonl"), None) == format_for(Path("labels.out"), None) == "jsonl"
     assert format_for(Path("rows.csv"), "jsonl") == "jsonl"
     assert format_for(None, None) == "jsonl"
+
+
+def test_train_report_and_evaluate_check_their_output_first(tmp_path):
+    """Nothing is trained or read when the output cannot be written; a folder that is not a model is never
+    replaced by one (a model directory is swapped in whole)."""
+    keep = tmp_path / "notes"
+    keep.mkdir()
+    (keep / "mine.txt").write_text("not a model", encoding="utf-8")
+    a_file = tmp_path / "a.txt"
+    a_file.write_text("x", encoding="utf-8")
+    r = run("train", str(ROOT / "train/configs/tfidf.toml"), "-o", str(keep))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"clausetag: error: {keep}: exists and is not a clausetag model directory" in r.stderr
+    assert (keep / "mine.txt").read_text(encoding="utf-8") == "not a model"
+    for cmd in (["report", str(a_file)], ["evaluate", str(ROOT / "data/seeds")]):
+        r = run(*cmd, "-o", str(a_file))
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert f"clausetag: error: {a_file}: is a file" in r.stderr
+
+
+def test_output_path_checks(tmp_path):
+    from clausetag.output_paths import file_output_problem, folder_output_problem, model_output_problem
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.json").write_text("{}", encoding="utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert model_output_problem(model) is None and model_output_problem(empty) is None
+    assert model_output_problem(tmp_path / "new" / "deeper") is None
+    assert "not a clausetag model directory" in model_output_problem(tmp_path)
+    assert folder_output_problem(tmp_path) is None and file_output_problem(tmp_path / "x.jsonl") is None
+    assert "is a directory" in file_output_problem(tmp_path)
+    assert "is not a directory" in file_output_problem(model / "model.json" / "x.jsonl")

@@ -14,7 +14,7 @@ import numpy as np
 
 from clausetag.decision import decide
 from clausetag.metrics import label_metrics
-from clausetag.modeldir import ModelInfo, save_model
+from clausetag.modeldir import ModelError, ModelInfo, save_model
 from clausetag.records import Unit
 from clausetag.taxonomy import load_taxonomy
 
@@ -57,8 +57,14 @@ def evaluate_units(model_scores: np.ndarray, units: list[Unit], thresholds, taxo
 
 
 def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None) -> tuple[Path | None, dict]:
-    """Run a config; returns (model directory or None, metrics)."""
+    """Run a config; returns (model directory or None, metrics). Where the model would go is checked
+    first, so that a run never ends on a path it may not write or replace."""
+    from clausetag.output_paths import model_output_problem
+
     started = time.time()
+    target = output or cfg.output
+    if target and (problem := model_output_problem(Path(target))):
+        raise ModelError(problem)
     seed_everything(cfg.seed)
     taxonomy = load_taxonomy(cfg.taxonomy)
     data = build_data(cfg, corpora_root)
