@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 from clausetag.evaluation import pr_curves, reliability, top_errors
 from clausetag.html_common import Cell, chart, esc, filters, meta_list, number_cell, page, table, text_cell
 from clausetag.settings import defaults
+from clausetag.training_overlap import describe as describe_overlap
 
 COLORS = {"model": "#1d4ed8", "compare": "#d97706"}
 AVERAGES = [("macro_precision", "macro precision"), ("macro_recall", "macro recall"), ("macro_f1", "macro F1"),
@@ -323,6 +324,13 @@ def _gold_block(prov: dict) -> str:
 
 # --- the page --------------------------------------------------------------------------------
 
+def _overlap_notes(metrics: dict, names: dict) -> str:
+    """A warning per model that was trained on some of the gold units (or could not be checked)."""
+    notes = [describe_overlap(metrics["models"][r].get("training_overlap") or {"checked": True, "units_seen": 0},
+                              names[r]) for r in names]
+    return "".join(f"<p class='note'><b>Not held out.</b> {esc(n[0].upper() + n[1:])}.</p>" for n in notes if n)
+
+
 def render_evaluation(metrics: dict, gold_set, runs, labels: list[str]) -> str:
     """The whole report.html."""
     settings = defaults()["evaluate"]
@@ -340,7 +348,7 @@ def render_evaluation(metrics: dict, gold_set, runs, labels: list[str]) -> str:
     group_fig, group_height = _fig_group_heatmap(metrics, runs[0].role, labels)
     pr_fig, pr_height = _fig_pr(runs, labels, gold_set, gold, names, settings["pr_curve_points"])
     body = [
-        f"<section id='summary'><h2>Summary</h2>{_ci_text(metrics)}<div class='row'>"
+        f"<section id='summary'><h2>Summary</h2>{_overlap_notes(metrics, names)}{_ci_text(metrics)}<div class='row'>"
         f"<div>{_summary(metrics, names)}<p class='muted'>Macro: mean over labels with gold units; micro: over all "
         f"(unit, label) decisions.</p></div>"
         f"<div class='grow'>{chart(_fig_label_f1(metrics, names, labels), 'chart-label-f1')}</div></div></section>",

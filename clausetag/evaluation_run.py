@@ -23,6 +23,8 @@ from clausetag.modeldir import META_FILE, Model, load_model, read_info
 from clausetag.records import Unit
 from clausetag.settings import defaults, resolve_path
 from clausetag.taxonomy import Taxonomy
+from clausetag.training_overlap import describe as describe_overlap
+from clausetag.training_overlap import overlap
 
 CORPUS_KINDS = ("opp115", "capp130")
 PREDICTIONS_FILE, METRICS_FILE, REPORT_FILE = "predictions.jsonl", "metrics.json", "report.html"
@@ -250,6 +252,10 @@ def run_evaluation(gold_spec: str, model_dir: Path, compare_dir: Path | None, ou
     runs = []
     for role, model in zip(("model", "compare"), models):
         started = time.time()
-        runs.append(score_gold(model, gold, role))
+        run = score_gold(model, gold, role)
         log(f"scored with {model.path} in {time.time() - started:.0f} s")
+        run.meta["training_overlap"] = overlap(Path(model.path), gold.units, corpora_root)
+        if warning := describe_overlap(run.meta["training_overlap"], run.meta["name"]):
+            log(f"warning: {warning}")
+        runs.append(run)
     return write_evaluation(out_dir, gold, runs, models[0].labels, cfg)

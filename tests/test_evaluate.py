@@ -314,6 +314,23 @@ def test_cli_end_to_end_on_seed_subset(tiny_model, tmp_path):
     assert all(d["f1"] == 0 for d in m["overall"]["difference"]["per_label"].values())
     preds = (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(preds) == 41 and set(json.loads(preds[1])["scores"]) == {"model", "compare"}
+    # seed 000 trains the tiny model and 003 is held out (tests/data/tiny_seeds.toml): the report says so
+    assert m["models"]["model"]["training_overlap"] == {
+        "checked": True, "units": 40, "units_seen": 20, "documents": 2,
+        "documents_mostly_seen": ["000_7b5a3971007343a4.txt"]}
+    assert "Not held out." in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_saved_overrides_are_read_back_in_both_formats():
+    from clausetag.train.config import load_config
+    from clausetag.training_overlap import saved_overrides
+
+    cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
+                      {"validation.holdout_docs": ["a.txt", "b.txt"], "finetune.max_minutes": "0"})
+    assert saved_overrides(cfg.text) == {"validation.holdout_docs": ["a.txt", "b.txt"], "finetune.max_minutes": "0"}
+    legacy = "seed = 1\n# overrides: finetune.init_from=/x/y, finetune.max_minutes=0\n"
+    assert saved_overrides(legacy) == {"finetune.init_from": "/x/y", "finetune.max_minutes": "0"}
+    assert saved_overrides("seed = 1\n") == {}
 
 
 def test_per_language_thresholds_reach_the_report(tmp_path):

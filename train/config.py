@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields
@@ -250,5 +251,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
         setattr(target, attr, _coerce(target, attr, value, key))
     if overrides:
         _check(cfg, str(path))
-        cfg.text += "\n# overrides: " + ", ".join(f"{k}={v}" for k, v in overrides.items()) + "\n"
+        # read back by clausetag/training_overlap.py (which units a saved model was trained on)
+        cfg.text += "\n# overrides: " + json.dumps({k: v for k, v in overrides.items()}, ensure_ascii=False,
+                                                    default=str) + "\n"
     return cfg

@@ -1,0 +1,90 @@
+"""Which units of a gold set a model was trained on, so that an evaluation never passes training data off
+as held out. The model's training units are rebuilt from the config saved with it (`config.toml`, with
+the data-shaping overrides it was run with) and the same sources; a gold unit counts as seen when its
+text, whitespace collapsed, is the text of a training unit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from clausetag.records import Unit
+
+OVERRIDES_LINE = "# overrides: "
+#: Settings that change which units a model trains on; other overrides (time budgets, init_from) do not.
+DATA_SETTINGS = ("seed", "taxonomy", "validation.")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def saved_overrides(config_text: str) -> dict[str, str]:
+    """The overrides a model was trained with, from its config's last `# overrides:` line (JSON since
+    2026-11-29; before that `key=value, key=value`)."""
+    lines = [l for l in config_text.splitlines() if l.startswith(OVERRIDES_LINE)]
+    if not lines:
+        return {}
+    raw = lines[-1][len(OVERRIDES_LINE):].strip()
+    if raw.startswith("{"):
+        return json.loads(raw)
+    pairs = re.split(r", (?=[A-Za-z_][\w.]*=)", raw)
+    return dict(p.split("=", 1) for p in pairs if "=" in p)
+
+
+def training_texts(model_dir: Path, corpora_root=None) -> set[str]:
+    """The (normalized) texts of the units the model in `model_dir` was trained on. Raises ConfigError or
+    CorpusError when its config or sources cannot be read here."""
+    from clausetag.train.config import ConfigError, load_config
+    from clausetag.train.data import build_data
+
+    path = Path(model_dir) / "config.toml"
+    if not path.is_file():
+        raise ConfigError(f"{model_dir}: no config.toml saved with the model")
+    try:
+        overrides = saved_overrides(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as e:
+        raise ConfigError(f"{path}: unreadable overrides line ({e})") from None
+    data_overrides = {k: v for k, v in overrides.items() if k.startswith(DATA_SETTINGS)}
+    cfg = load_config(path, data_overrides)
+    corpora_log = logging.getLogger("clausetag.corpora")
+    level = corpora_log.level
+    corpora_log.setLevel(logging.ERROR)  # the corpora's notes were given when the model was trained
+    try:
+        return {_norm(u.text) for u in build_data(cfg, corpora_root).train}
+    finally:
+        corpora_log.setLevel(level)
+
+
+def overlap(model_dir: Path, units: list[Unit], corpora_root=None) -> dict:
+    """How much of `units` the model trained on: units seen, and the documents of which most units were
+    seen; `checked: false` with the reason when the training data cannot be rebuilt here."""
+    from clausetag.corpora import CorpusError
+    from clausetag.train.config import ConfigError
+
+    try:
+        seen_texts = training_texts(model_dir, corpora_root)
+    except (ConfigError, CorpusError) as e:
+        return {"checked": False, "reason": str(e)}
+    per_doc: dict[str, list[bool]] = defaultdict(list)
+    for u in units:
+        per_doc[u.doc].append(_norm(u.text) in seen_texts)
+    mostly = sorted(d for d, flags in per_doc.items() if sum(flags) > len(flags) / 2)
+    return {"checked": True, "units": len(units), "units_seen": sum(sum(f) for f in per_doc.values()),
+            "documents": len(per_doc), "documents_mostly_seen": mostly}
+
+
+def describe(result: dict, model_name: str) -> str | None:
+    """One warning line when gold units are in the model's training data (or it could not be checked)."""
+    if not result.get("checked"):
+        return f"could not check which gold units {model_name} was trained on: {result.get('reason')}"
+    if not result["units_seen"]:
+        return None
+    docs = result["documents_mostly_seen"]
+    return (f"{result['units_seen']} of {result['units']} gold units have the text of a unit {model_name} was "
+            "trained on" + (f" (most units of {len(docs)} of {result['documents']} documents: {', '.join(docs[:5])}"
+                            + (", …" if len(docs) > 5 else "") + ")" if docs else "")
+            + "; the figures on them are not held-out figures")
