@@ -18,7 +18,8 @@ OVERRIDES_LINE = "# overrides: "
 DATA_SETTINGS = ("seed", "taxonomy", "validation.")
 
 
-def _norm(text: str) -> str:
+def normalized(text: str) -> str:
+    """Text with runs of whitespace collapsed to one space (how units are matched to training units)."""
     return " ".join(text.split())
 
 
@@ -54,7 +55,7 @@ def training_texts(model_dir: Path, corpora_root=None) -> set[str]:
     level = corpora_log.level
     corpora_log.setLevel(logging.ERROR)  # the corpora's notes were given when the model was trained
     try:
-        return {_norm(u.text) for u in build_data(cfg, corpora_root).train}
+        return {normalized(u.text) for u in build_data(cfg, corpora_root).train}
     finally:
         corpora_log.setLevel(level)
 
@@ -71,7 +72,7 @@ def overlap(model_dir: Path, units: list[Unit], corpora_root=None) -> dict:
         return {"checked": False, "reason": str(e)}
     per_doc: dict[str, list[bool]] = defaultdict(list)
     for u in units:
-        per_doc[u.doc].append(_norm(u.text) in seen_texts)
+        per_doc[u.doc].append(normalized(u.text) in seen_texts)
     mostly = sorted(d for d, flags in per_doc.items() if sum(flags) > len(flags) / 2)
     return {"checked": True, "units": len(units), "units_seen": sum(sum(f) for f in per_doc.values()),
             "documents": len(per_doc), "documents_mostly_seen": mostly}
