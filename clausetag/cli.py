@@ -135,8 +135,8 @@ def label(
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
     from clausetag.infer.batch import run_batch
     from clausetag.infer.output import format_for, partial_path
-    from clausetag.output_paths import file_output_problem
     from clausetag.modeldir import ModelError
+    from clausetag.output_paths import file_output_problem
 
     fmt = format_for(output, fmt)
     if fmt not in ("jsonl", "csv", "html"):

@@ -31,7 +31,7 @@ def _note_unsupported(files: list[Path], shown: int = 5) -> None:
 def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, backend: str = "torch",
               resume: bool = False, max_mb: float | None = None, threads: int | None = None,
               quiet: bool = False, encoder: str | None = None) -> dict:
-    """Label `inputs`; returns counts {documents, labeled, failed, units, skipped}."""
+    """Label `inputs`; returns counts {documents, labeled, failed, units, skipped, unsupported}."""
     labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder)
     unsupported: list[Path] = []
     own = [output, partial_path(output)] if output is not None else []
