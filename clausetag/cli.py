@@ -134,12 +134,12 @@ def label(
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
     from clausetag.infer.batch import run_batch
-    from clausetag.infer.output import format_for, partial_path
+    from clausetag.infer.output import FORMATS, format_for, partial_path
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem
 
     fmt = format_for(output, fmt)
-    if fmt not in ("jsonl", "csv", "html"):
+    if fmt not in FORMATS:
         fail(f"--format must be jsonl, csv or html, not {fmt!r}")
     if output is None and fmt != "jsonl":
         fail("--format csv/html needs -o OUTPUT")

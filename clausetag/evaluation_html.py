@@ -326,8 +326,7 @@ def _gold_block(prov: dict) -> str:
 
 def _overlap_notes(metrics: dict, names: dict) -> str:
     """A warning per model that was trained on some of the gold units (or could not be checked)."""
-    notes = [describe_overlap(metrics["models"][r].get("training_overlap") or {"checked": True, "units_seen": 0},
-                              names[r]) for r in names]
+    notes = [describe_overlap(metrics["models"][r].get("training_overlap"), names[r]) for r in names]
     return "".join(f"<p class='note'><b>Not held out.</b> {esc(n[0].upper() + n[1:])}.</p>" for n in notes if n)
 
 

@@ -23,8 +23,7 @@ from clausetag.modeldir import META_FILE, Model, load_model, read_info
 from clausetag.records import Unit
 from clausetag.settings import defaults, resolve_path
 from clausetag.taxonomy import Taxonomy
-from clausetag.training_overlap import describe as describe_overlap
-from clausetag.training_overlap import overlap
+from clausetag.training_overlap import describe as describe_overlap, overlap
 
 CORPUS_KINDS = ("opp115", "capp130")
 PREDICTIONS_FILE, METRICS_FILE, REPORT_FILE = "predictions.jsonl", "metrics.json", "report.html"

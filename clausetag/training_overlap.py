@@ -78,8 +78,11 @@ def overlap(model_dir: Path, units: list[Unit], corpora_root=None) -> dict:
             "documents": len(per_doc), "documents_mostly_seen": mostly}
 
 
-def describe(result: dict, model_name: str) -> str | None:
-    """One warning line when gold units are in the model's training data (or it could not be checked)."""
+def describe(result: dict | None, model_name: str) -> str | None:
+    """One warning line when gold units are in the model's training data (or it could not be checked);
+    None for an evaluation saved before the check existed."""
+    if result is None:
+        return None
     if not result.get("checked"):
         return f"could not check which gold units {model_name} was trained on: {result.get('reason')}"
     if not result["units_seen"]:

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 FORMATS = ("jsonl", "csv", "html")
-
-
 SUFFIX_FORMATS = {".csv": "csv", ".html": "html", ".htm": "html"}
 
 

@@ -252,6 +252,5 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
     if overrides:
         _check(cfg, str(path))
         # read back by clausetag/training_overlap.py (which units a saved model was trained on)
-        cfg.text += "\n# overrides: " + json.dumps({k: v for k, v in overrides.items()}, ensure_ascii=False,
-                                                    default=str) + "\n"
+        cfg.text += "\n# overrides: " + json.dumps(overrides, ensure_ascii=False, default=str) + "\n"
     return cfg

@@ -62,8 +62,8 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     from clausetag.output_paths import model_output_problem
 
     started = time.time()
-    target = output or cfg.output
-    if target and (problem := model_output_problem(Path(target))):
+    output = output or cfg.output
+    if output and (problem := model_output_problem(Path(output))):
         raise ModelError(problem)
     seed_everything(cfg.seed)
     taxonomy = load_taxonomy(cfg.taxonomy)
@@ -117,7 +117,6 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
                  f"{m['cross_fitted']['macro_f1']:.1f}"
                  if "cross_fitted" in m else "")
 
-    output = output or cfg.output
     if not output:
         return None, metrics
     encoder = None
