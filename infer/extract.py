@@ -118,6 +118,8 @@ def read_document(path: str | Path, max_mb: float | None = None) -> Document:
     """The extracted text of a .txt/.md/.html/.pdf file."""
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():
+            raise InputError(path, f"broken link (to {path.readlink()}, which does not exist)")
         raise InputError(path, "no such file")
     if path.is_dir():
         raise InputError(path, "is a directory")

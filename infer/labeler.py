@@ -63,14 +63,18 @@ def default_model_dir() -> Path:
 def expand_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (),
                   unsupported: list[Path] | None = None) -> Iterator[Path]:
     """Files as given, directories recursively (sorted, known suffixes only, hidden files and `exclude`d
-    files such as the batch's own output left out); missing paths pass through so that they are
-    reported as errors. Files of a folder with an unknown suffix are appended to `unsupported`."""
+    files such as the batch's own output left out); missing paths and a folder's broken links pass
+    through so that they are reported as errors. Files of a folder with an unknown suffix are appended to `unsupported`."""
     excluded = {Path(e).resolve() for e in exclude}
     for p in paths:
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if not f.is_file() or f.name.startswith(".") or f.resolve() in excluded:
+                if f.name.startswith(".") or f.resolve() in excluded:
+                    continue
+                if not f.is_file():
+                    if f.is_symlink() and not f.exists():
+                        yield f  # a broken link: reported as that document's error, not skipped silently
                     continue
                 if kind_of(f) != "unknown":
                     yield f

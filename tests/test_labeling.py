@@ -49,8 +49,9 @@ def _bad_inputs(folder: Path) -> dict[str, str]:
     (folder / "undecodable.md").write_bytes(b"\xff\xfe" + b"\x00\xd8" * 3)
     (folder / "notext.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     (folder / "huge.txt").write_bytes(b"We collect data. " * (3 * 1024 * 1024))  # ~50 MB
+    (folder / "moved.html").symlink_to(folder / "gone.html")
     return {"empty.txt": "empty", "binary.txt": "binary", "undecodable.md": "undecodable", "notext.pdf": "PDF",
-            "huge.txt": "MB", "missing.txt": "no such file"}
+            "huge.txt": "MB", "moved.html": "broken link", "missing.txt": "no such file"}
 
 
 def test_bad_inputs_are_reported_and_the_batch_goes_on(tiny_model, tmp_path):
@@ -74,11 +75,11 @@ def test_bad_inputs_are_reported_and_the_batch_goes_on(tiny_model, tmp_path):
         assert name in errors[name]
         assert any(name in line and word in line for line in r.stderr.splitlines())
     summaries = {x["doc"]: x for x in recs if x["type"] == "summary"}
-    assert len(summaries) == 10  # documents in = labeled + errors
+    assert len(summaries) == 11  # documents in = labeled + errors
     for name in ("broken.html", "oneline.txt", "mixed.txt", "gbk.txt"):
         assert not summaries[name]["errors"] and summaries[name]["units"] > 0
     assert summaries["oneline.txt"]["units"] >= 67  # cut into units of at most 1,500 characters
-    assert "6 failed" in r.stderr and "4 labeled" in r.stderr
+    assert "7 failed" in r.stderr and "4 labeled" in r.stderr
 
 
 def test_folder_runs_leave_out_their_output_and_name_unsupported_files(tiny_model, tmp_path):
