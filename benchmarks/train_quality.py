@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from clausetag.metrics import headline
+
 ROOT = Path(__file__).resolve().parents[1]
 # default_cpu: the default config trained from scratch on the machine at hand (the shipped default's
 # weights were made on a GPU; see README, "Training on a GPU")
@@ -48,14 +50,12 @@ def model_row(method: str, model_dir: Path) -> dict:
     return {"method": method, "model": str(model_dir), "taxonomy": info["taxonomy"]["name"],
             "train_minutes": m.get("train_minutes"), "size_mb": round(dir_mb(model_dir), 2),
             "config_sha256_16": info["training"].get("config_sha256_16"),
-            "validation": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
-                               "units": v["n_units"]} for k, v in m["validation"].items()},
+            "validation": {k: headline(v) for k, v in m["validation"].items()},
             # thresholds tuned on the other half of the validation documents (train/thresholds.py)
             "other_half": {k: {n: round(x, 1) if isinstance(x, float) else x for n, x in v["cross_fitted"].items()}
                            for k, v in m["validation"].items() if "cross_fitted" in v},
             "thresholds_by_language": m.get("thresholds_by_language", []),
-            "by_language": {k: {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1),
-                                "units": v["n_units"]} for k, v in m["by_language"].items()}}
+            "by_language": {k: headline(v) for k, v in m["by_language"].items()}}
 
 
 def train_config(method: str, overrides: dict | None = None, output: Path | None = None) -> Path:
@@ -98,7 +98,7 @@ def lodo(method: str, extra: dict, folds: str = "one") -> dict:
               "overrides": {k: v for k, v in extra.items()}}
     for key, mask in [("all", np.ones(len(langs), bool))] + [(l, langs == l) for l in sorted(set(langs))]:
         m = label_metrics(gold[mask], pred[mask], names)
-        result[key] = {"macro_f1": round(m["macro_f1"], 1), "micro_f1": round(m["micro_f1"], 1), "units": int(mask.sum())}
+        result[key] = headline(m)
     return result
 
 
@@ -144,7 +144,6 @@ def main() -> None:
                     help="overrides for the LODO runs only, e.g. frozen.max_units=4000")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_quality.json")
     args = ap.parse_args()
-    import clausetag  # noqa: F401  (fail early if the package is not installed)
 
     previous = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {"rows": []}
     rows = {r["method"]: r for r in previous["rows"]}

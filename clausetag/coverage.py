@@ -19,7 +19,7 @@ from pathlib import Path
 from clausetag import __version__
 from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
-from clausetag.records import Prediction, Unit
+from clausetag.records import OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
 from clausetag.settings import defaults
 from clausetag.taxonomy import load_taxonomy
 
@@ -86,15 +86,15 @@ def read_labels(path: str | Path) -> LabeledBatch:
     labels: list[str] = []
     for n, r in records:
         kind = r.get("type")
-        if kind == "unit":
+        if kind == UNIT_RECORD:
             p = _prediction(path, n, r)
             labels = labels or list(p.scores)
             policies.setdefault(p.unit.doc, Policy(p.unit.doc)).predictions.append(p)
-        elif kind in ("summary", "error"):
+        elif kind in OUTPUT_ONLY_RECORDS:
             doc = str(r.get("doc", ""))
             policy = policies.setdefault(doc, Policy(doc))
             policy.path = policy.path or r.get("path")
-            if kind == "summary":
+            if kind == SUMMARY_RECORD:
                 policy.languages = policy.languages or list(r.get("languages") or [])
             elif r.get("error") and r["error"] not in policy.errors:
                 policy.errors.append(str(r["error"]))

@@ -20,7 +20,7 @@ from clausetag.evaluation import BootstrapConfig, evaluate_arrays
 from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
 from clausetag.modeldir import META_FILE, Model, load_model, read_info
-from clausetag.records import Unit
+from clausetag.records import UNIT_RECORD, Unit
 from clausetag.settings import defaults, resolve_path
 from clausetag.taxonomy import Taxonomy
 from clausetag.training_overlap import describe as describe_overlap, overlap
@@ -186,7 +186,7 @@ def write_predictions(path: Path, gold: GoldSet, runs: list[ModelRun], labels: l
               "models": {r.role: r.meta for r in runs}}
     lines = [json.dumps(header, ensure_ascii=False)]
     for i, u in enumerate(gold.units):
-        rec = {"type": "unit", "id": u.id, "doc": u.doc, "lang": u.lang, "section": u.section, "text": u.text,
+        rec = {"type": UNIT_RECORD, "id": u.id, "doc": u.doc, "lang": u.lang, "section": u.section, "text": u.text,
                "gold": u.labels,
                "predicted": {r.role: [n for n, d in zip(labels, r.pred[i]) if d] for r in runs},
                "scores": {r.role: {n: float(s) for n, s in zip(labels, r.scores[i])} for r in runs}}

@@ -61,3 +61,9 @@ def label_metrics(gold: np.ndarray, pred: np.ndarray, names: list[str]) -> dict:
         "micro_recall": 100 * float(avg["micro_recall"]),
         "n_units": int(np.asarray(gold).shape[0]),
     }
+
+
+def headline(metrics: dict) -> dict:
+    """Macro- and micro-F1 of `label_metrics` rounded to one decimal, with the unit count (a table row)."""
+    return {"macro_f1": round(metrics["macro_f1"], 1), "micro_f1": round(metrics["micro_f1"], 1),
+            "units": metrics["n_units"]}

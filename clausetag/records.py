@@ -9,6 +9,12 @@ from typing import Any
 REQUIRED_COLUMNS = ("id", "doc", "lang", "text", "labels")
 OPTIONAL_COLUMNS = ("start", "end", "section", "source")
 
+#: The record types (the "type" field) of a `clausetag label` output: one per unit, one summary per
+#: document and one per document that failed.
+UNIT_RECORD, SUMMARY_RECORD, ERROR_RECORD = "unit", "summary", "error"
+#: The types besides units: skipped when such an output is labeled again.
+OUTPUT_ONLY_RECORDS = (SUMMARY_RECORD, ERROR_RECORD)
+
 
 @dataclass(slots=True)
 class Unit:

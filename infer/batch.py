@@ -9,6 +9,7 @@ from pathlib import Path
 from clausetag.infer.extract import supported_suffixes
 from clausetag.infer.labeler import Labeler, expand_inputs, prediction_record
 from clausetag.infer.output import PartialWriter, completed_records, finalize, partial_path
+from clausetag.records import SUMMARY_RECORD
 
 
 def _progress(total: int, quiet: bool):
@@ -48,7 +49,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         if resume and not keep and output.exists() and fmt == "jsonl":
             keep, done = completed_records(output)  # the batch had finished; nothing left to redo
         for r in keep:
-            if r.get("type") == "summary":
+            if r.get("type") == SUMMARY_RECORD:
                 stats["labeled" if not r["errors"] else "failed"] += 1
                 stats["units"] += r["units"]
         writer = PartialWriter(partial, keep)
@@ -63,7 +64,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
             records = [prediction_record(p) for p in result.predictions]
             if result.error:
                 print(f"clausetag: error: {result.error}", file=sys.stderr)
-                records.append({"type": "error", "doc": result.doc, "path": result.path, "error": result.error})
+                records.append(result.error_record())
                 stats["failed"] += 1
             else:
                 stats["labeled"] += 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 
+from clausetag.records import ERROR_RECORD, UNIT_RECORD
+
 PALETTE = ["#fde68a", "#bfdbfe", "#bbf7d0", "#fecaca", "#ddd6fe", "#fbcfe8", "#a5f3fc", "#fed7aa", "#e5e7eb",
            "#d9f99d", "#c7d2fe", "#f5d0fe", "#99f6e4"]
 
@@ -54,12 +56,12 @@ def render_html(records: list[dict], labels: list[str], meta: dict) -> str:
     for doc in order:
         recs = units_by_doc[doc]
         parts.append(f"<section class='doc'><h2>{esc(doc)}</h2>")
-        units = [r for r in recs if r["type"] == "unit"]
+        units = [r for r in recs if r["type"] == UNIT_RECORD]
         sections = {u.get("section") for u in units}
         for r in recs:
-            if r["type"] == "error":
+            if r["type"] == ERROR_RECORD:
                 parts.append(f"<p class='err'>error: {esc(r['error'])}</p>")
-            if r["type"] != "unit":
+            if r["type"] != UNIT_RECORD:
                 continue
             tip = "\n".join(f"{k}: {v:.2f}" for k, v in sorted(r["scores"].items(), key=lambda kv: -kv[1]))
             attrs = f"class='u' data-labels='{esc(' '.join(r['labels']))}' title='{esc(tip)}'"

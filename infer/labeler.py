@@ -20,7 +20,7 @@ from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
 from clausetag.jsonlines import json_objects
-from clausetag.records import Prediction, Unit
+from clausetag.records import ERROR_RECORD, OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
 from clausetag.settings import defaults, resolve_path
 
 
@@ -38,22 +38,22 @@ class DocumentResult:
     def ok(self) -> bool:
         return self.error is None
 
+    def error_record(self) -> dict:
+        return {"type": ERROR_RECORD, "doc": self.doc, "path": self.path, "error": self.error}
+
     def summary(self, labels: list[str]) -> dict:
         counts = Counter(l for p in self.predictions for l in p.labels)
-        return {"type": "summary", "doc": self.doc, "path": self.path, "units": len(self.predictions),
+        return {"type": SUMMARY_RECORD, "doc": self.doc, "path": self.path, "units": len(self.predictions),
                 "languages": self.languages, "label_counts": {l: counts.get(l, 0) for l in labels},
                 "errors": [self.error] if self.error else []}
 
 
 def prediction_record(p: Prediction) -> dict:
     u = p.unit
-    return {"type": "unit", "doc": u.doc, "id": u.id, "start": u.start, "end": u.end, "lang": u.lang,
+    return {"type": UNIT_RECORD, "doc": u.doc, "id": u.id, "start": u.start, "end": u.end, "lang": u.lang,
             "section": u.section, "text": u.text, "labels": p.labels,
             "scores": {k: round(v, 4) for k, v in p.scores.items()}}
 
-
-#: Record types of a `label` output besides "unit": skipped when such a file is labeled again.
-OUTPUT_ONLY_RECORDS = ("summary", "error")
 
 
 def default_model_dir() -> Path:

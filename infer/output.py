@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from clausetag.records import ERROR_RECORD, SUMMARY_RECORD, UNIT_RECORD
+
 FORMATS = ("jsonl", "csv", "html")
 SUFFIX_FORMATS = {".csv": "csv", ".html": "html", ".htm": "html"}
 
@@ -64,7 +66,7 @@ def completed_records(path: Path) -> tuple[list[dict], set[str]]:
         return kept, done
     for r in read_records(path):
         pending.append(r)
-        if r.get("type") == "summary":
+        if r.get("type") == SUMMARY_RECORD:
             kept += pending
             pending = []
             done.add(r.get("path") or r.get("doc"))
@@ -102,10 +104,10 @@ def to_csv(records: list[dict], labels: list[str]) -> str:
     w = csv.writer(buf)
     w.writerow(CSV_COLUMNS + [f"score_{l}" for l in labels] + ["error"])
     for r in records:
-        if r["type"] == "unit":
+        if r["type"] == UNIT_RECORD:
             w.writerow([r.get(c) if c != "labels" else ";".join(r["labels"]) for c in CSV_COLUMNS]
                        + [r["scores"].get(l) for l in labels] + [""])
-        elif r["type"] == "error":
+        elif r["type"] == ERROR_RECORD:
             w.writerow(["error", r["doc"]] + [""] * (len(CSV_COLUMNS) - 2 + len(labels)) + [r["error"]])
     return buf.getvalue()
 

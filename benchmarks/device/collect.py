@@ -15,6 +15,8 @@ import json
 import shutil
 from pathlib import Path
 
+from clausetag.metrics import headline
+
 
 def run_summary(model_dir: Path) -> dict:
     info = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
@@ -23,7 +25,7 @@ def run_summary(model_dir: Path) -> dict:
     m = info["metrics"]
     validation = {}
     for name, v in sorted(m["validation"].items()):
-        row = {"macro_f1": round(v["macro_f1"], 1), "micro_f1": round(v["micro_f1"], 1), "units": v["n_units"]}
+        row = headline(v)
         if "cross_fitted" in v:
             row["other_half_macro_f1"] = round(v["cross_fitted"]["macro_f1"], 1)
         validation[name] = row
