@@ -9,6 +9,7 @@ import io
 import logging
 from pathlib import Path
 
+from clausetag.infer.tables import flatten_tables
 from clausetag.records import Document
 from clausetag.settings import defaults
 
@@ -115,7 +116,7 @@ def extract_pdf(data: bytes, path: Path) -> str:
 
 
 def read_document(path: str | Path, max_mb: float | None = None) -> Document:
-    """The extracted text of a .txt/.md/.html/.pdf file."""
+    """The extracted text of a .txt/.md/.html/.pdf file (pipe tables of HTML and Markdown one row per line)."""
     path = Path(path)
     if not path.exists():
         if path.is_symlink():
@@ -145,7 +146,9 @@ def read_document(path: str | Path, max_mb: float | None = None) -> Document:
             raise InputError(path, f"unsupported file type {path.suffix or '(no suffix)'}: {e.problem}; "
                                    f"clausetag reads {' '.join(supported_suffixes())}") from None
         if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
-            text = extract_html(text, path)
+            text = flatten_tables(extract_html(text, path))
+        elif path.suffix.lower() in _input_settings()["table_suffixes"]:
+            text = flatten_tables(text)
     if not text.strip():
         raise InputError(path, "no text")
     return Document(doc=path.name, text=text, path=str(path))
