@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from clausetag.infer.tables import flatten_tables
+from clausetag.infer.unwrap import unwrap
 from clausetag.records import Document
 from clausetag.settings import defaults
 
@@ -112,7 +113,7 @@ def extract_pdf(data: bytes, path: Path) -> str:
     text = "\n".join(pages)
     if not text.strip():
         raise InputError(path, "PDF without a text layer (scanned?); run OCR first")
-    return text
+    return unwrap(text)
 
 
 def read_document(path: str | Path, max_mb: float | None = None) -> Document:

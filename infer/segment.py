@@ -87,6 +87,11 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
         yield pending, len(text.rstrip())
 
 
+def opens_block(line: str) -> bool:
+    """Whether `line` starts a list item or a numbered heading (so never continues the line before)."""
+    return bool(_ITEM_START.match(line) or _HEADING_MARKER.match(line))
+
+
 def is_heading(line: str, cjk: bool) -> bool:
     """A short line that names a topic: no final punctuation, no `key: value`, not a list item."""
     t = line.strip()

@@ -1,8 +1,9 @@
-"""Reading input files: tables of HTML and Markdown become one self-contained unit per row."""
+"""Reading input files: table rows as self-contained units, PDF lines wrapped by the page joined."""
 
 from clausetag.infer.extract import read_document
 from clausetag.infer.segment import segment
 from clausetag.infer.tables import flatten_tables
+from clausetag.infer.unwrap import unwrap
 
 SDK_TABLE = """<html><body><main><h2>三、我们如何共享您的个人信息</h2>
 <p>我们会与以下第三方SDK共享您的个人信息，具体如下：</p>
@@ -38,3 +39,58 @@ def test_markdown_tables_without_header_and_escaped_pipes(tmp_path):
     plain = tmp_path / "policy.txt"  # offsets of a plain text file stay offsets into the file
     plain.write_text(text, encoding="utf-8")
     assert read_document(plain).text == text
+
+
+def write_pdf(path, lines: list[str]) -> None:
+    """A one-page PDF with a text layer: each of `lines` printed on a line of its own (Helvetica)."""
+    esc = lambda s: s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")  # noqa: E731
+    stream = "\n".join(["BT", "/F1 10 Tf", "12 TL", "50 800 Td"] + [f"({esc(s)}) Tj T*" for s in lines]
+                       + ["ET"]).encode("latin-1")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+
+
+def test_pdf_lines_wrapped_by_the_page_are_joined_into_sentences(tmp_path):
+    path = tmp_path / "policy.pdf"
+    write_pdf(path, ["Privacy Policy", "1. Information We Collect",
+                     "We collect your name, e-mail address and phone number when you",
+                     "register for an account. We also collect device information such as",
+                     "your IP address and browser type, and your e-",
+                     "mail provider.",
+                     "2. Sharing",
+                     "- Advertising partners, who show you ads;",
+                     "- Analytics providers."])
+    units = segment(read_document(path).text)
+    assert [(u.text, u.section) for u in units] == [
+        ("Privacy Policy", None),
+        ("1. Information We Collect", "Privacy Policy"),
+        ("We collect your name, e-mail address and phone number when you register for an account.",
+         "1. Information We Collect"),
+        ("We also collect device information such as your IP address and browser type, and your e-mail provider.",
+         "1. Information We Collect"),
+        ("2. Sharing", "1. Information We Collect"),
+        ("- Advertising partners, who show you ads;", "2. Sharing"),
+        ("- Analytics providers.", "2. Sharing")]
+
+
+def test_wrapped_chinese_lines_join_without_spaces_and_list_items_start_anew():
+    text = ("三、我们如何共享您的个人信息\n我们不会与任何公司、组织和个人共享您的个人信息，但以下情况除外：\n"
+            "1、在获取明确同意的情况下共享：获得您的明确同意后，我们会与其他方共享您的个人\n信息。\n"
+            "2、根据法律法规规定，或按政府主管部门的强制性要求，我们可能会对外共享您的个人信\n息。\n"
+            "（一）委托处理\n我们可能委托授权合作伙伴处理您的个人信息，以便其代表我们为您提供某些服务或\n履行职能。")
+    assert unwrap(text).split("\n") == [
+        "三、我们如何共享您的个人信息", "我们不会与任何公司、组织和个人共享您的个人信息，但以下情况除外：",
+        "1、在获取明确同意的情况下共享：获得您的明确同意后，我们会与其他方共享您的个人信息。",
+        "2、根据法律法规规定，或按政府主管部门的强制性要求，我们可能会对外共享您的个人信息。",
+        "（一）委托处理", "我们可能委托授权合作伙伴处理您的个人信息，以便其代表我们为您提供某些服务或履行职能。"]

@@ -1,0 +1,57 @@
+"""Undo the hard line breaks of text from a PDF's text layer, which breaks lines where the page did.
+
+Left as they are, each printed line would be a unit of its own (half a sentence), and a wrapped line
+with no final punctuation would be taken for a section heading. A line joins the one before when it
+starts in lower case, or when the one before runs to near the page width (as wrapped lines do and
+headings do not) without ending a sentence; a list item or a numbered heading always starts anew.
+"""
+
+from __future__ import annotations
+
+import re
+
+from clausetag.infer.segment import is_cjk, opens_block
+from clausetag.settings import defaults
+
+_CLOSERS = "\"'”’»)）]】」』》〉"
+_SENTENCE_END = ".!?;:…。！？；："
+_LOWER_START = re.compile(r"^[a-zà-öø-ÿ]")  # a Latin lower-case letter: the sentence goes on
+
+
+def _width(lengths: list[int]) -> float:
+    """The text width: the 90th percentile of the line lengths."""
+    ordered = sorted(lengths)
+    return ordered[int(0.9 * (len(ordered) - 1))] if ordered else 0.0
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip(_CLOSERS)[-1:] in tuple(_SENTENCE_END)
+
+
+def _glue(prev: str, nxt: str, cjk: bool) -> str:
+    if cjk and is_cjk(prev[-1:]) and is_cjk(nxt[:1]):
+        return prev + nxt
+    if re.search(r"[^\W\d_]-$", prev) and _LOWER_START.match(nxt):
+        return prev + nxt  # e-\nmail: the hyphen stays, the break goes
+    return f"{prev} {nxt}"
+
+
+def unwrap(text: str) -> str:
+    """`text` with wrapped lines joined into their paragraph's line; blank lines stay paragraph breaks."""
+    share = defaults()["input"]["unwrap_min_width_share"]
+    lines = [line.strip() for line in text.split("\n")]
+    cjk_lines = {i for i, line in enumerate(lines) if line and is_cjk(line)}
+    width = {cjk: _width([len(line) for i, line in enumerate(lines) if line and (i in cjk_lines) == cjk])
+             for cjk in (True, False)}
+    out: list[str] = []
+    out_cjk: list[bool] = []
+    for i, line in enumerate(lines):
+        cjk = i in cjk_lines
+        prev = out[-1] if out else ""
+        if prev and line and not opens_block(line) and not _ends_sentence(prev) and (
+                _LOWER_START.match(line) or len(prev) >= share * width[out_cjk[-1]]):
+            out[-1] = _glue(prev, line, cjk and out_cjk[-1])
+            continue
+        out.append(line)
+        out_cjk.append(cjk)
+    return "\n".join(out)
