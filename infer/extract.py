@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from clausetag.infer.tables import flatten_tables
-from clausetag.infer.unwrap import unwrap
+from clausetag.infer.unwrap import looks_wrapped, unwrap
 from clausetag.records import Document
 from clausetag.settings import defaults
 
@@ -148,8 +148,11 @@ def read_document(path: str | Path, max_mb: float | None = None) -> Document:
                                    f"clausetag reads {' '.join(supported_suffixes())}") from None
         if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
             text = flatten_tables(extract_html(text, path))
-        elif path.suffix.lower() in _input_settings()["table_suffixes"]:
-            text = flatten_tables(text)
+        else:
+            if path.suffix.lower() in _input_settings()["table_suffixes"]:
+                text = flatten_tables(text)
+            if looks_wrapped(text):
+                text = unwrap(text)
     if not text.strip():
         raise InputError(path, "no text")
     return Document(doc=path.name, text=text, path=str(path))

@@ -1,8 +1,9 @@
-"""Undo the hard line breaks of text from a PDF's text layer, which breaks lines where the page did.
+"""Undo hard line breaks: a PDF's text layer breaks lines where the page did, and so does text that
+was wrapped at a fixed width (pdftotext's output, e-mail).
 
 Left as they are, each printed line would be a unit of its own (half a sentence), and a wrapped line
 with no final punctuation would be taken for a section heading. A line joins the one before when it
-starts in lower case, or when the one before runs to near the page width (as wrapped lines do and
+starts in lower case, or when the one before runs to near the text width (as wrapped lines do and
 headings do not) without ending a sentence; a list item or a numbered heading always starts anew.
 """
 
@@ -16,6 +17,7 @@ from clausetag.settings import defaults
 _CLOSERS = "\"'”’»)）]】」』》〉"
 _SENTENCE_END = ".!?;:…。！？；："
 _LOWER_START = re.compile(r"^[a-zà-öø-ÿ]")  # a Latin lower-case letter: the sentence goes on
+_MIN_TEXT_LINE = 10  # characters
 
 
 def _width(lengths: list[int]) -> float:
@@ -36,13 +38,32 @@ def _glue(prev: str, nxt: str, cjk: bool) -> str:
     return f"{prev} {nxt}"
 
 
+def _layout(text: str) -> tuple[list[str], set[int], dict[bool, float]]:
+    """Stripped lines, the indices of the CJK ones, and the text width of each script (from lines of
+    at least `_MIN_TEXT_LINE` characters: bare bullets and page numbers say nothing about it)."""
+    lines = [line.strip() for line in text.split("\n")]
+    cjk_lines = {i for i, line in enumerate(lines) if line and is_cjk(line)}
+    width = {cjk: _width([len(line) for i, line in enumerate(lines)
+                          if len(line) >= _MIN_TEXT_LINE and (i in cjk_lines) == cjk])
+             for cjk in (True, False)}
+    return lines, cjk_lines, width
+
+
+def looks_wrapped(text: str) -> bool:
+    """Whether `text` was wrapped at a fixed width: most of its lines that run near the text width end
+    mid-sentence (in text with one paragraph per line, nearly all of them end a sentence)."""
+    settings = defaults()["input"]
+    lines, cjk_lines, width = _layout(text)
+    full = [line for i, line in enumerate(lines) if len(line) >= _MIN_TEXT_LINE
+            and len(line) >= settings["unwrap_min_width_share"] * width[i in cjk_lines]]
+    unended = sum(not _ends_sentence(line) for line in full)
+    return len(full) >= settings["wrapped_min_lines"] and unended >= settings["wrapped_min_share"] * len(full)
+
+
 def unwrap(text: str) -> str:
     """`text` with wrapped lines joined into their paragraph's line; blank lines stay paragraph breaks."""
     share = defaults()["input"]["unwrap_min_width_share"]
-    lines = [line.strip() for line in text.split("\n")]
-    cjk_lines = {i for i, line in enumerate(lines) if line and is_cjk(line)}
-    width = {cjk: _width([len(line) for i, line in enumerate(lines) if line and (i in cjk_lines) == cjk])
-             for cjk in (True, False)}
+    lines, cjk_lines, width = _layout(text)
     out: list[str] = []
     out_cjk: list[bool] = []
     for i, line in enumerate(lines):

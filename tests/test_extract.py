@@ -94,3 +94,21 @@ def test_wrapped_chinese_lines_join_without_spaces_and_list_items_start_anew():
         "1、在获取明确同意的情况下共享：获得您的明确同意后，我们会与其他方共享您的个人信息。",
         "2、根据法律法规规定，或按政府主管部门的强制性要求，我们可能会对外共享您的个人信息。",
         "（一）委托处理", "我们可能委托授权合作伙伴处理您的个人信息，以便其代表我们为您提供某些服务或履行职能。"]
+
+
+PARAGRAPHS = ["We collect your name, e-mail address and phone number when you register, and device information "
+              "such as your IP address, browser type and operating system when you use the service.",
+              "We share personal data with processors that host our servers, with payment providers and with "
+              "advertising partners, who may combine it with data they collect elsewhere.",
+              "You may ask us at any time for a copy of your data, or ask us to correct or delete it; we answer "
+              "within thirty days of receiving your request."]
+
+
+def test_text_files_are_unwrapped_only_when_hard_wrapped(tmp_path, seeds_dir):
+    import textwrap
+
+    wrapped = tmp_path / "wrapped.txt"
+    wrapped.write_text("Privacy Policy\n\n" + "\n\n".join(textwrap.fill(p, 60) for p in PARAGRAPHS), encoding="utf-8")
+    assert read_document(wrapped).text.split("\n") == ["Privacy Policy", ""] + "\n\n".join(PARAGRAPHS).split("\n")
+    for seed in sorted(seeds_dir.glob("*.txt")):  # one paragraph per line: read as they are
+        assert read_document(seed).text == seed.read_text(encoding="utf-8").removeprefix("\ufeff"), seed.name
