@@ -23,15 +23,19 @@ class InputError(Exception):
         super().__init__(f"{path}: {problem}")
 
 
+#: The kinds of input file, each with its `[input] KIND_suffixes` setting.
+KINDS = ("text", "html", "pdf", "docx", "jsonl")
+
+
 def _input_settings() -> dict:
     return defaults()["input"]
 
 
 def kind_of(path: Path) -> str:
-    """text | html | pdf | jsonl | unknown, by suffix."""
+    """text | html | pdf | docx | jsonl | unknown, by suffix."""
     s = _input_settings()
     suffix = path.suffix.lower()
-    for kind in ("text", "html", "pdf", "jsonl"):
+    for kind in KINDS:
         if suffix in s[f"{kind}_suffixes"]:
             return kind
     return "unknown"
@@ -40,7 +44,7 @@ def kind_of(path: Path) -> str:
 def supported_suffixes() -> list[str]:
     """Every suffix a folder's files are read by, in settings order."""
     s = _input_settings()
-    return [x for kind in ("text", "html", "pdf", "jsonl") for x in s[f"{kind}_suffixes"]]
+    return [x for kind in KINDS for x in s[f"{kind}_suffixes"]]
 
 
 def decode_bytes(data: bytes, path: Path) -> str:
@@ -116,8 +120,49 @@ def extract_pdf(data: bytes, path: Path) -> str:
     return unwrap(text)
 
 
+def _docx_table(table) -> list[str]:
+    """A Word table as pipe-table lines (`flatten_tables` names the cells): the first row is a header
+    when Word marks it as one (repeated on each page) or all its text is bold."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a merged cell appears once per grid column it spans
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()).replace("|", "\\|"))
+        if any(cells):
+            rows.append("| " + " | ".join(cells) + " |")
+    if len(rows) > 1 and _is_header_row(table.rows[0]):
+        rows.insert(1, "|" + "---|" * (rows[0].count(" | ") + 1))
+    return rows
+
+
+def _is_header_row(row) -> bool:
+    tr_pr = row._tr.trPr
+    if tr_pr is not None and any(el.tag.endswith("}tblHeader") for el in tr_pr):
+        return True
+    runs = [r for cell in row.cells for p in cell.paragraphs for r in p.runs if r.text.strip()]
+    return bool(runs) and all(r.bold for r in runs)
+
+
+def extract_docx(data: bytes, path: Path) -> str:
+    """Paragraphs and tables of a Word document, in order; each table row one line (`flatten_tables`)."""
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines = []
+        for block in document.iter_inner_content():
+            lines += _docx_table(block) + [""] if isinstance(block, Table) else [block.text]  # "": tables apart
+    except Exception as e:  # noqa: BLE001 - a damaged package raises zipfile, lxml and KeyError kinds
+        raise InputError(path, f"unreadable Word document ({type(e).__name__}: {str(e)[:80]})") from None
+    return flatten_tables("\n".join(lines))
+
+
 def read_document(path: str | Path, max_mb: float | None = None) -> Document:
-    """The extracted text of a .txt/.md/.html/.pdf file (pipe tables of HTML and Markdown one row per line)."""
+    """The extracted text of a .txt/.md/.html/.pdf/.docx file (table rows one per line, hard wraps undone)."""
     path = Path(path)
     if not path.exists():
         if path.is_symlink():
@@ -138,6 +183,8 @@ def read_document(path: str | Path, max_mb: float | None = None) -> Document:
     kind = kind_of(path)
     if kind == "pdf" or data.startswith(b"%PDF-"):
         text = extract_pdf(data, path)
+    elif kind == "docx":
+        text = extract_docx(data, path)
     else:
         try:
             text = decode_bytes(data, path)

@@ -101,7 +101,7 @@ def is_heading(line: str, cjk: bool) -> bool:
         return False
     if t[-1] in _CLAUSE_END and not (t[-1] in "?？" and _HEADING_MARKER.match(t)):
         return False
-    if _KEY_VALUE.search(t) or _ITEM_START.match(t) or not _LETTER.search(t):
+    if _KEY_VALUE.search(t) or _ITEM_START.match(t) or not _LETTER.search(t) or " | " in t:  # | : a table row
         return False
     if cjk and re.search(r"[。！？]", t):
         return False

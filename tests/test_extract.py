@@ -1,6 +1,8 @@
 """Reading input files: table rows as self-contained units, PDF lines wrapped by the page joined."""
 
-from clausetag.infer.extract import read_document
+import pytest
+
+from clausetag.infer.extract import InputError, read_document
 from clausetag.infer.segment import segment
 from clausetag.infer.tables import flatten_tables
 from clausetag.infer.unwrap import unwrap
@@ -112,3 +114,34 @@ def test_text_files_are_unwrapped_only_when_hard_wrapped(tmp_path, seeds_dir):
     assert read_document(wrapped).text.split("\n") == ["Privacy Policy", ""] + "\n\n".join(PARAGRAPHS).split("\n")
     for seed in sorted(seeds_dir.glob("*.txt")):  # one paragraph per line: read as they are
         assert read_document(seed).text == seed.read_text(encoding="utf-8").removeprefix("\ufeff"), seed.name
+
+
+def test_word_documents_keep_paragraph_and_table_order(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_heading("3. Third parties", 2)
+    d.add_paragraph("We share data with the SDK providers below:")
+    sdk = d.add_table(rows=3, cols=3)
+    for i, row in enumerate([("SDK", "Purpose", "Data"), ("WeChat SDK", "Login | sharing", "Device ID"),
+                             ("Umeng", "Analytics", "Device info")]):
+        for j, value in enumerate(row):
+            sdk.cell(i, j).paragraphs[0].add_run(value).bold = i == 0  # a bold first row is the header
+    contact = d.add_table(rows=2, cols=2)  # right after the first: a table of its own, no header
+    for i, row in enumerate([("Controller", "Acme Ltd"), ("Address", "1 Main St.")]):
+        for j, value in enumerate(row):
+            contact.cell(i, j).text = value
+    d.add_paragraph("You may delete your account at any time.")
+    path = tmp_path / "policy.docx"
+    d.save(path)
+    units = segment(read_document(path).text)
+    assert [u.text for u in units] == [
+        "3. Third parties", "We share data with the SDK providers below:",
+        "SDK: WeChat SDK | Purpose: Login | sharing | Data: Device ID", "SDK: Umeng | Purpose: Analytics | Data: Device info",
+        "Controller | Acme Ltd", "Address | 1 Main St.", "You may delete your account at any time."]
+    assert {u.section for u in units[1:]} == {"3. Third parties"}  # a table row is never a heading
+
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(InputError, match="broken.docx: unreadable Word document"):
+        read_document(broken)

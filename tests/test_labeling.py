@@ -86,19 +86,19 @@ def test_folder_runs_leave_out_their_output_and_name_unsupported_files(tiny_mode
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "policy.txt").write_text("We collect your e-mail address. We share it with partners.", encoding="utf-8")
-    (folder / "policy.docx").write_bytes(b"PK\x03\x04\x00\x00word/document.xml")
+    (folder / "policy.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)  # old binary Word
     out = folder / "labels.jsonl"
     for _ in range(2):  # the second run must not read the first run's output as an input
         r = clausetag("label", folder, "-m", tiny_model, "-o", out)
         assert r.returncode == 0, r.stderr
         assert "1 document: 1 labeled, 0 failed" in r.stderr
-        assert "policy.docx" in r.stderr and "not a supported type (.docx)" in r.stderr
+        assert "policy.doc" in r.stderr and "not a supported type (.doc)" in r.stderr
     units = [x for x in records(out) if x["type"] == "unit"]
     # a file named on the command line is read whatever its suffix; a binary one says why it failed
     again = tmp_path / "again.jsonl"
-    r = clausetag("label", out, folder / "policy.docx", "-m", tiny_model, "-o", again, "-q")
+    r = clausetag("label", out, folder / "policy.doc", "-m", tiny_model, "-o", again, "-q")
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "policy.docx: unsupported file type .docx" in r.stderr
+    assert "policy.doc: unsupported file type .doc" in r.stderr
     relabeled = [x for x in records(again) if x["type"] == "unit"]  # an earlier output's units, labeled again
     assert [(x["id"], x["text"]) for x in relabeled] == [(x["id"], x["text"]) for x in units]
 
