@@ -9,6 +9,7 @@ import io
 import logging
 from pathlib import Path
 
+from clausetag.infer.page_furniture import drop_page_furniture
 from clausetag.infer.tables import flatten_tables
 from clausetag.infer.unwrap import looks_wrapped, unwrap
 from clausetag.records import Document
@@ -114,10 +115,9 @@ def extract_pdf(data: bytes, path: Path) -> str:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
         raise InputError(path, f"unreadable PDF ({type(e).__name__}: {str(e)[:80]})") from None
-    text = "\n".join(pages)
-    if not text.strip():
+    if not "".join(pages).strip():
         raise InputError(path, "PDF without a text layer (scanned?); run OCR first")
-    return unwrap(text)
+    return unwrap("\n".join(page.strip("\n") for page in drop_page_furniture(pages)))  # sentences run on
 
 
 def _docx_table(table) -> list[str]:

@@ -43,20 +43,23 @@ def test_markdown_tables_without_header_and_escaped_pipes(tmp_path):
     assert read_document(plain).text == text
 
 
-def write_pdf(path, lines: list[str]) -> None:
-    """A one-page PDF with a text layer: each of `lines` printed on a line of its own (Helvetica)."""
+def write_pdf(path, *pages: list[str]) -> None:
+    """A PDF with a text layer: one page per list of lines, each line printed on a line of its own."""
     esc = lambda s: s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")  # noqa: E731
-    stream = "\n".join(["BT", "/F1 10 Tf", "12 TL", "50 800 Td"] + [f"({esc(s)}) Tj T*" for s in lines]
-                       + ["ET"]).encode("latin-1")
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    n = len(pages)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (" ".join(f"{4 + 2 * i} 0 R" for i in range(n)).encode(), n),
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for i, lines in enumerate(pages):
+        stream = "\n".join(["BT", "/F1 10 Tf", "12 TL", "50 800 Td"] + [f"({esc(s)}) Tj T*" for s in lines]
+                           + ["ET"]).encode("latin-1")
+        objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                    b"/Resources << /Font << /F1 3 0 R >> >> >>" % (5 + 2 * i),
+                    b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for n, body in enumerate(objects, 1):
+    for number, body in enumerate(objects, 1):
         offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
@@ -84,6 +87,24 @@ def test_pdf_lines_wrapped_by_the_page_are_joined_into_sentences(tmp_path):
         ("2. Sharing", "1. Information We Collect"),
         ("- Advertising partners, who show you ads;", "2. Sharing"),
         ("- Analytics providers.", "2. Sharing")]
+
+
+def test_pdf_running_headers_footers_and_page_numbers_are_dropped(tmp_path):
+    path = tmp_path / "policy.pdf"
+    header = "Acme Inc. Privacy Policy (version 2)"
+    write_pdf(path,
+              [header, "1. Information We Collect", "We collect your name, e-mail address and phone number when you",
+               "register for an", "Page 1 of 3"],
+              [header, "account, and we keep them for as long as the account exists.", "2. Sharing",
+               "We share your personal data with advertising partners and analytics", "- 2 -"],
+              [header, "providers. We do not sell your data.", "3"])
+    units = segment(read_document(path).text)
+    assert [u.text for u in units] == [
+        "1. Information We Collect",
+        "We collect your name, e-mail address and phone number when you register for an account, and we keep "
+        "them for as long as the account exists.",
+        "2. Sharing", "We share your personal data with advertising partners and analytics providers.",
+        "We do not sell your data."]
 
 
 def test_wrapped_chinese_lines_join_without_spaces_and_list_items_start_anew():

@@ -1,0 +1,47 @@
+"""Running headers, footers and page numbers of a PDF: dropped before its pages are joined.
+
+Left in, a footer line such as "Acme privacy policy · page 3 of 12" would be a unit on every page, and
+it would stand between the two halves of every sentence that runs over a page break.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from clausetag.settings import defaults
+
+# A line that is only a page number: "3", "- 3 -", "Page 3", "Page 3 of 12", "3/12", "第 3 页", "第3页 共12页".
+_PAGE_NUMBER = re.compile(
+    r"^\W*(?:(?:page|strana|str\.|seite|página|pagina)\s*)?\d{1,3}(?:\s*(?:of|z|/|von|de|di)\s*\d{1,3})?\W*$"
+    r"|^\W*第\s*\d{1,3}\s*页(?:\s*[，,/]?\s*共\s*\d{1,3}\s*页)?\W*$",
+    re.IGNORECASE,
+)
+
+
+def _shape(line: str) -> str:
+    """A line with digits and spacing evened out, so that "page 3" and "page 4" compare equal."""
+    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", line)).strip().lower()
+
+
+def _edges(lines: list[str], depth: int) -> set[int]:
+    """Indices of the first and last `depth` non-blank lines."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return set(filled[:depth] + filled[-depth:])
+
+
+def drop_page_furniture(pages: list[str]) -> list[str]:
+    """`pages` without the lines at a page's top or bottom that are a page number, or that recur (digits
+    aside) at the top or bottom of at least `[input] furniture_min_share` of the pages (3 pages or more)."""
+    settings = defaults()["input"]
+    depth = settings["furniture_lines"]
+    split = [page.split("\n") for page in pages]
+    edges = [_edges(lines, depth) for lines in split]
+    counts = Counter(shape for lines, idx in zip(split, edges) for shape in {_shape(lines[i]) for i in idx})
+    recurring = {shape for shape, n in counts.items()
+                 if len(pages) >= 3 and n >= max(2, settings["furniture_min_share"] * len(pages))}
+    kept = []
+    for lines, idx in zip(split, edges):
+        kept.append("\n".join(line for i, line in enumerate(lines)
+                              if i not in idx or not (_PAGE_NUMBER.match(line.strip()) or _shape(line) in recurring)))
+    return kept
