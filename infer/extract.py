@@ -9,7 +9,7 @@ import io
 import logging
 from pathlib import Path
 
-from clausetag.infer.page_furniture import drop_page_furniture
+from clausetag.infer.pdf_text import drop_page_furniture, tighten_cjk_spacing
 from clausetag.infer.tables import flatten_tables
 from clausetag.infer.unwrap import looks_wrapped, unwrap
 from clausetag.records import Document
@@ -117,7 +117,8 @@ def extract_pdf(data: bytes, path: Path) -> str:
         raise InputError(path, f"unreadable PDF ({type(e).__name__}: {str(e)[:80]})") from None
     if not "".join(pages).strip():
         raise InputError(path, "PDF without a text layer (scanned?); run OCR first")
-    return unwrap("\n".join(page.strip("\n") for page in drop_page_furniture(pages)))  # sentences run on
+    text = "\n".join(page.strip("\n") for page in drop_page_furniture(pages))  # sentences run on over pages
+    return unwrap(tighten_cjk_spacing(text))
 
 
 def _docx_table(table) -> list[str]:

@@ -4,14 +4,15 @@ was wrapped at a fixed width (pdftotext's output, e-mail).
 Left as they are, each printed line would be a unit of its own (half a sentence), and a wrapped line
 with no final punctuation would be taken for a section heading. A line joins the one before when it
 starts in lower case, or when the one before runs to near the text width (as wrapped lines do and
-headings do not) without ending a sentence; a list item or a numbered heading always starts anew.
+headings do not) without ending a sentence and the line is not a short one that reads as a heading; a list item or
+a numbered heading always starts anew.
 """
 
 from __future__ import annotations
 
 import re
 
-from clausetag.infer.segment import is_cjk, opens_block
+from clausetag.infer.segment import is_cjk, is_heading, opens_block
 from clausetag.settings import defaults
 
 _CLOSERS = "\"'”’»)）]】」』》〉"
@@ -69,8 +70,9 @@ def unwrap(text: str) -> str:
     for i, line in enumerate(lines):
         cjk = i in cjk_lines
         prev = out[-1] if out else ""
+        full = lambda text, in_cjk: len(text) >= share * width[in_cjk]  # noqa: E731
         if prev and line and not opens_block(line) and not _ends_sentence(prev) and (
-                _LOWER_START.match(line) or len(prev) >= share * width[out_cjk[-1]]):
+                _LOWER_START.match(line) or (full(prev, out_cjk[-1]) and (full(line, cjk) or not is_heading(line, cjk)))):
             out[-1] = _glue(prev, line, cjk and out_cjk[-1])
             continue
         out.append(line)

@@ -3,6 +3,7 @@
 import pytest
 
 from clausetag.infer.extract import InputError, read_document
+from clausetag.infer.pdf_text import tighten_cjk_spacing
 from clausetag.infer.segment import segment
 from clausetag.infer.tables import flatten_tables
 from clausetag.infer.unwrap import unwrap
@@ -105,6 +106,20 @@ def test_pdf_running_headers_footers_and_page_numbers_are_dropped(tmp_path):
         "them for as long as the account exists.",
         "2. Sharing", "We share your personal data with advertising partners and analytics providers.",
         "We do not sell your data."]
+
+
+def test_pdf_spaces_of_font_changes_in_chinese_and_headings_after_unfinished_lines():
+    assert tighten_cjk_spacing("生效日期 :2025 年 4 月 25 日，( 三 ) 将 Cookie 和 Google Analytics 用于") == \
+        "生效日期:2025年4月25日，(三)将Cookie和Google Analytics用于"
+    assert tighten_cjk_spacing("We share data , with partners") == "We share data , with partners"
+    text = ("8.6 If you have questions about exercising the rights above, you can contact us as described in\n"
+            "section 10, Contact us\nChanges to this policy\nWe may update this policy from time to time, and we\n"
+            "will tell you about any material change by e-mail before it takes effect.")
+    assert unwrap(text).split("\n") == [
+        "8.6 If you have questions about exercising the rights above, you can contact us as described in section 10, "
+        "Contact us", "Changes to this policy",
+        "We may update this policy from time to time, and we will tell you about any material change by e-mail "
+        "before it takes effect."]
 
 
 def test_wrapped_chinese_lines_join_without_spaces_and_list_items_start_anew():
