@@ -147,16 +147,33 @@ def _is_header_row(row) -> bool:
     return bool(runs) and all(r.bold for r in runs)
 
 
+def _docx_blocks(container, parent) -> list[str]:
+    """Lines of the paragraphs and tables among `container`'s children, in order; the content of content
+    controls (`w:sdt`, which templates and forms wrap text in) included."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    lines: list[str] = []
+    for child in container.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(child, parent).text)
+        elif tag == "tbl":
+            lines += _docx_table(Table(child, parent)) + [""]  # "": keeps consecutive tables apart
+        elif tag == "sdt":
+            for content in child.iterchildren():
+                if content.tag.endswith("}sdtContent"):
+                    lines += _docx_blocks(content, parent)
+    return lines
+
+
 def extract_docx(data: bytes, path: Path) -> str:
     """Paragraphs and tables of a Word document, in order; each table row one line (`flatten_tables`)."""
     import docx
-    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
-        lines = []
-        for block in document.iter_inner_content():
-            lines += _docx_table(block) + [""] if isinstance(block, Table) else [block.text]  # "": tables apart
+        lines = _docx_blocks(document.element.body, document._body)
     except Exception as e:  # noqa: BLE001 - a damaged package raises zipfile, lxml and KeyError kinds
         raise InputError(path, f"unreadable Word document ({type(e).__name__}: {str(e)[:80]})") from None
     return flatten_tables("\n".join(lines))

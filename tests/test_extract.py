@@ -154,6 +154,7 @@ def test_text_files_are_unwrapped_only_when_hard_wrapped(tmp_path, seeds_dir):
 
 def test_word_documents_keep_paragraph_and_table_order(tmp_path):
     import docx
+    from docx.oxml.ns import qn
 
     d = docx.Document()
     d.add_heading("3. Third parties", 2)
@@ -167,7 +168,12 @@ def test_word_documents_keep_paragraph_and_table_order(tmp_path):
     for i, row in enumerate([("Controller", "Acme Ltd"), ("Address", "1 Main St.")]):
         for j, value in enumerate(row):
             contact.cell(i, j).text = value
-    d.add_paragraph("You may delete your account at any time.")
+    last = d.add_paragraph("You may delete your account at any time.")
+    sdt = last._p.makeelement(qn("w:sdt"), {})  # a content control around the last paragraph (templates, forms)
+    content = sdt.makeelement(qn("w:sdtContent"), {})
+    last._p.addprevious(sdt)
+    sdt.append(content)
+    content.append(last._p)
     path = tmp_path / "policy.docx"
     d.save(path)
     units = segment(read_document(path).text)
