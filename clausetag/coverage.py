@@ -42,6 +42,7 @@ class Policy:
     predictions: list[Prediction] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. no clause found at all: is it a policy?
 
 
 @dataclass
@@ -96,6 +97,7 @@ def read_labels(path: str | Path) -> LabeledBatch:
             policy.path = policy.path or r.get("path")
             if kind == SUMMARY_RECORD:
                 policy.languages = policy.languages or list(r.get("languages") or [])
+                policy.warnings = policy.warnings or [str(w) for w in r.get("warnings") or []]
             elif r.get("error") and r["error"] not in policy.errors:
                 policy.errors.append(str(r["error"]))
     if not labels:
@@ -277,7 +279,7 @@ def to_json(cov: Coverage) -> dict:
         p = pc.policy
         policies.append({
             "doc": p.doc, "path": p.path, "units": len(p.predictions), "languages": p.languages, "errors": p.errors,
-            "categories": {c: {"count": cc.count, "present": cc.present,
+            "warnings": p.warnings, "categories": {c: {"count": cc.count, "present": cc.present,
                                "evidence": [_unit_json(e, c) for e in cc.evidence],
                                "best_candidate": _unit_json(cc.best_candidate, c) if cc.best_candidate else None}
                            for c, cc in pc.categories.items()},
@@ -306,7 +308,7 @@ def to_json(cov: Coverage) -> dict:
 
 def csv_columns(cov: Coverage) -> list[str]:
     items = [item_key(it) for f in cov.checklist.frameworks for it in f.items]
-    return ["policy", "path", "units", "languages", "errors", *cov.batch.categories, "categories_absent",
+    return ["policy", "path", "units", "languages", "errors", "warnings", *cov.batch.categories, "categories_absent",
             *(f"{f.id}_seems_missing" for f in cov.checklist.frameworks), *items]
 
 
@@ -321,6 +323,7 @@ def to_csv(cov: Coverage) -> str:
         labeled = bool(p.predictions)
         status = {item_key(r.item): r.status for r in pc.checklist}
         w.writerow([p.doc, p.path or "", len(p.predictions), ";".join(p.languages), " | ".join(p.errors),
+                    " | ".join(p.warnings),
                     *(pc.categories[c].count if labeled else "" for c in cov.batch.categories),
                     ";".join(pc.absent) if labeled else "",
                     *(";".join(r.item.id for r in pc.items_with("missing", f.id)) for f in cov.checklist.frameworks),

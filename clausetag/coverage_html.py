@@ -46,7 +46,8 @@ def _batch_table(cov: Coverage, csv_text: str) -> str:
     rows, attrs = [], []
     for i, pc in enumerate(cov.policies):
         p = pc.policy
-        name = Cell(f"<a href='#{_anchor(i)}'>{esc(p.doc)}</a>" + (" <span class='neg'>(failed)</span>" if p.errors else ""),
+        flag = " <span class='neg'>(failed)</span>" if p.errors else " <span class='neg'>(check)</span>" if p.warnings else ""
+        name = Cell(f"<a href='#{_anchor(i)}'>{esc(p.doc)}</a>" + flag,
                     sort=p.doc.lower())
         if not p.predictions:
             rows.append([name, "", number_cell(0), *([Cell("", sort="")] * (len(cats) + 1 + len(fws)))])
@@ -116,6 +117,8 @@ def _policy(i: int, pc: PolicyCoverage, cov: Coverage) -> str:
         parts.append(f"<p class='muted'>{esc(p.path)}</p>")
     for e in p.errors:
         parts.append(f"<p class='neg'>error: {esc(e)}</p>")
+    for w in p.warnings:
+        parts.append(f"<p class='neg'>warning: {esc(w)}</p>")
     if not p.predictions:
         return "".join(parts) + "</details>"
     parts.append("<h3>Categories disclosed, with the strongest evidence</h3>")

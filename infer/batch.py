@@ -62,6 +62,8 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
                 continue
             result = labeler.label_document(path, max_mb)
             records = [prediction_record(p) for p in result.predictions]
+            for warning in result.warnings:
+                print(f"clausetag: warning: {warning}", file=sys.stderr)
             if result.error:
                 print(f"clausetag: error: {result.error}", file=sys.stderr)
                 records.append(result.error_record())

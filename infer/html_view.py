@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 
-from clausetag.records import ERROR_RECORD, UNIT_RECORD
+from clausetag.records import ERROR_RECORD, SUMMARY_RECORD, UNIT_RECORD
 
 PALETTE = ["#fde68a", "#bfdbfe", "#bbf7d0", "#fecaca", "#ddd6fe", "#fbcfe8", "#a5f3fc", "#fed7aa", "#e5e7eb",
            "#d9f99d", "#c7d2fe", "#f5d0fe", "#99f6e4"]
@@ -19,7 +19,7 @@ main{max-width:60em;margin:0 auto;padding:1em}
 .u{border-radius:3px;padding:0 1px}
 .u[data-hidden]{background:none!important}
 h3.u{margin:1em 0 .3em}
-.err{color:#b91c1c;font-weight:bold}
+.err{color:#b91c1c;font-weight:bold}.warn{color:#92400e;font-weight:bold}
 .tags{font-size:11px;color:#555;margin-left:.25em}
 """
 
@@ -58,6 +58,9 @@ def render_html(records: list[dict], labels: list[str], meta: dict) -> str:
         parts.append(f"<section class='doc'><h2>{esc(doc)}</h2>")
         units = [r for r in recs if r["type"] == UNIT_RECORD]
         sections = {u.get("section") for u in units}
+        for r in recs:
+            if r["type"] == SUMMARY_RECORD:
+                parts += [f"<p class='warn'>warning: {esc(w)}</p>" for w in r.get("warnings") or []]
         for r in recs:
             if r["type"] == ERROR_RECORD:
                 parts.append(f"<p class='err'>error: {esc(r['error'])}</p>")

@@ -33,6 +33,7 @@ class DocumentResult:
     predictions: list[Prediction] = field(default_factory=list)
     error: str | None = None
     languages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -45,7 +46,7 @@ class DocumentResult:
         counts = Counter(l for p in self.predictions for l in p.labels)
         return {"type": SUMMARY_RECORD, "doc": self.doc, "path": self.path, "units": len(self.predictions),
                 "languages": self.languages, "label_counts": {l: counts.get(l, 0) for l in labels},
-                "errors": [self.error] if self.error else []}
+                "errors": [self.error] if self.error else [], "warnings": self.warnings}
 
 
 def prediction_record(p: Prediction) -> dict:
@@ -148,12 +149,26 @@ class Labeler:
             units, langs = self.units_of_text(document.text, document.doc)
             if not units:
                 raise InputError(path, "no text to label after extraction")
-            return DocumentResult(document.doc, str(path), self.label_units(units), languages=langs)
+            predictions = self.label_units(units)
+            return DocumentResult(document.doc, str(path), predictions, languages=langs,
+                                  warnings=self._content_warnings(path, predictions))
         except InputError as e:
             return DocumentResult(path.name, str(path), error=str(e))
         except (OSError, ValueError, RuntimeError, ImportError) as e:  # never lose the rest of the batch
             problem = f"internal error while labeling ({type(e).__name__}: {e}); please report it"
             return DocumentResult(path.name, str(path), error=str(InputError(path, problem)))
+
+    def _content_warnings(self, path: Path, predictions: list[Prediction]) -> list[str]:
+        """A warning when no unit of a document got a clause label: it may not be a privacy policy, or
+        its text may not have been read (a page built by JavaScript, a PDF of scanned pages with a
+        text layer of headers only)."""
+        fallback = self.model.taxonomy.fallback
+        if fallback is None or any(set(p.labels) - {fallback} for p in predictions):
+            return []
+        n = len(predictions)
+        return [f"{path}: no clause found in its {n} unit{'s' if n != 1 else ''} (all '{fallback}'); is it a privacy "
+                "policy, and was its text read? A web page that builds its text with JavaScript, for one, has "
+                "none to read"]
 
     def _label_jsonl(self, path: Path) -> DocumentResult:
         """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`), labeled line by line."""

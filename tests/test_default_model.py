@@ -70,6 +70,25 @@ def test_labels_are_deterministic(labeler):
         assert max(abs(x[k] - y[k]) for k in x) < 1e-4
 
 
+def test_a_document_without_any_clause_is_flagged(labeler, tmp_path):
+    shell = tmp_path / "app.html"  # what a page that renders its policy with JavaScript leaves to read
+    shell.write_text("<html><body><nav><a href='/'>Home</a> <a href='/app'>Download the app</a></nav>"
+                     "<div id='root'></div><script>render()</script></body></html>", encoding="utf-8")
+    policy = tmp_path / "policy.txt"
+    policy.write_text("\n".join(t for t, _, _ in CLEAR), encoding="utf-8")
+    empty, real = labeler.label_document(shell), labeler.label_document(policy)
+    assert empty.ok and empty.predictions and {l for p in empty.predictions for l in p.labels} == {"other"}
+    assert len(empty.warnings) == 1 and "app.html: no clause found" in empty.warnings[0]
+    assert real.ok and real.warnings == []
+    # the reader's view says so at the top of that document
+    from clausetag.infer.html_view import render_html
+    from clausetag.infer.labeler import prediction_record
+
+    records = [prediction_record(p) for p in empty.predictions] + [empty.summary(labeler.labels)]
+    page = render_html(records, labeler.labels, {})
+    assert page.index("<p class='warn'>warning: ") < page.index("class='u'")
+
+
 # Seed units (data/seeds ids) whose label is plain from the sentence itself. The default model saw the
 # seeds in training, so this checks the shipped pipeline end to end, not generalisation.
 OBVIOUS_SEED_UNITS = ["001_3a06f27cab6bc51d-0010", "001_3a06f27cab6bc51d-0106", "001_3a06f27cab6bc51d-0144",
@@ -95,7 +114,7 @@ def test_cli_labels_the_seeds_with_the_default_model(seeds_dir, tmp_path):
                        capture_output=True, text=True, timeout=1200)  # no -m: the shipped default model
     assert r.returncode == 0, r.stderr
     recs = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
-    assert sum(x["type"] == "summary" and not x["errors"] for x in recs) == 5
+    assert sum(x["type"] == "summary" and not x["errors"] and not x["warnings"] for x in recs) == 5
     found = {(x["doc"], x["start"], x["end"]): x for x in recs if x["type"] == "unit"}
     assert len(gold) == len(OBVIOUS_SEED_UNITS)
     misses = [(uid, label, found[key]["labels"]) for key, (uid, label) in gold.items()

@@ -52,6 +52,9 @@ def labels_file(tmp_path_factory):
     error = "/in/gamma.pdf: no text layer (scanned PDF?)"
     recs += [{"type": "error", "doc": "gamma.pdf", "path": "/in/gamma.pdf", "error": error},
              summary("gamma.pdf", "", 0, [error])]
+    warning = "/in/delta.html: no clause found in its 1 unit (all 'other'); is it a privacy policy?"
+    recs += [unit("delta.html", 0, "en", "Download the app", "other", 0.97),
+             {**summary("delta.html", "en", 1), "warnings": [warning]}]
     path = tmp_path_factory.mktemp("labels") / "labels.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
     return path
@@ -67,7 +70,7 @@ def report_dir(labels_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     r = clausetag("report", labels_file, "-o", out)
     assert r.returncode == 0, r.stderr
-    assert "3 policies (2 labeled, 1 failed)" in r.stdout
+    assert "4 policies (3 labeled, 1 failed)" in r.stdout
     return out
 
 
@@ -83,8 +86,10 @@ def test_checklist_refers_to_harmonized_categories():
 def test_coverage_json(report_dir):
     cov = json.loads((report_dir / "coverage.json").read_text(encoding="utf-8"))
     pol = {p["doc"]: p for p in cov["policies"]}
-    assert list(pol) == ["alpha.txt", "beta.txt", "gamma.pdf"]
-    a, b, g = pol["alpha.txt"], pol["beta.txt"], pol["gamma.pdf"]
+    assert list(pol) == ["alpha.txt", "beta.txt", "gamma.pdf", "delta.html"]
+    a, b, g, d = pol["alpha.txt"], pol["beta.txt"], pol["gamma.pdf"], pol["delta.html"]
+    assert a["warnings"] == [] and d["warnings"] == ["/in/delta.html: no clause found in its 1 unit (all 'other'); "
+                                                     "is it a privacy policy?"]
     assert a["units"] == 6 and a["languages"] == ["zh"] and a["path"] == "/in/alpha.txt"
     cu = a["categories"]["collection_use"]
     assert cu["count"] == 2 and [e["id"] for e in cu["evidence"]] == ["alpha.txt#0", "alpha.txt#4"]  # strongest first
@@ -103,21 +108,22 @@ def test_coverage_json(report_dir):
     assert status["gdpr:complaint"] == "found" and status["gdpr:retention_period"] == "found"
     assert g["units"] == 0 and g["errors"] and g["checklist"] == []
     batch = cov["batch"]
-    assert batch == {**batch, "policies": 3, "labeled": 2, "failed": 1, "units": 13}
+    assert batch == {**batch, "policies": 4, "labeled": 3, "failed": 1, "units": 14}
     assert batch["policies_with_category"]["collection_use"] == 2 and batch["policies_with_category"]["contact"] == 1
-    assert batch["policies_missing_item"]["pipl:identity_contact"] == 1
+    assert batch["policies_missing_item"]["pipl:identity_contact"] == 2
     assert "other" not in cov["categories"] and "machine reading" in cov["disclaimer"]
 
 
 def test_coverage_csv(report_dir):
     with (report_dir / "coverage.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [r["policy"] for r in rows] == ["alpha.txt", "beta.txt", "gamma.pdf"]
+    assert [r["policy"] for r in rows] == ["alpha.txt", "beta.txt", "gamma.pdf", "delta.html"]
     a = rows[0]
     assert a["collection_use"] == "2" and a["contact"] == "0" and a["units"] == "6"
     assert "identity_contact" in a["pipl_seems_missing"].split(";")
     assert a["pipl:retention_period"] == "found"
     assert rows[2]["errors"] and rows[2]["collection_use"] == ""
+    assert rows[0]["warnings"] == "" and "no clause found" in rows[3]["warnings"]
 
 
 @requires_chromium
@@ -141,6 +147,7 @@ def test_report_renders_in_chromium(report_dir):
     assert 'download="coverage.csv"' in dom and 'href="data:text/csv;charset=utf-8,' in dom
     assert "1 shown" in dom and "machine reading" in dom
     assert "我们收集您的手机号码用于注册。" in dom
+    assert "delta.html</a> <span class=\"neg\">(check)</span>" in dom and "warning: /in/delta.html: no clause" in dom
 
 
 @pytest.mark.parametrize("content, words", [
