@@ -4,8 +4,8 @@ was wrapped at a fixed width (pdftotext's output, e-mail).
 Left as they are, each printed line would be a unit of its own (half a sentence), and a wrapped line
 with no final punctuation would be taken for a section heading. A line joins the one before when it
 starts in lower case, or when the one before runs to near the text width (as wrapped lines do and
-headings do not) without ending a sentence and the line is not a short one that reads as a heading; a list item or
-a numbered heading always starts anew.
+headings do not) without ending a sentence, unless the line is a short one that reads as a heading;
+a list item or a numbered heading always starts anew.
 """
 
 from __future__ import annotations
@@ -50,31 +50,33 @@ def _layout(text: str) -> tuple[list[str], set[int], dict[bool, float]]:
     return lines, cjk_lines, width
 
 
+def _full(line: str, cjk: bool, width: dict[bool, float]) -> bool:
+    """Whether `line` runs to near the text width of its script (`[input] unwrap_min_width_share`)."""
+    return len(line) >= _MIN_TEXT_LINE and len(line) >= defaults()["input"]["unwrap_min_width_share"] * width[cjk]
+
+
 def looks_wrapped(text: str) -> bool:
     """Whether `text` was wrapped at a fixed width: most of its lines that run near the text width end
     mid-sentence (in text with one paragraph per line, nearly all of them end a sentence)."""
     settings = defaults()["input"]
     lines, cjk_lines, width = _layout(text)
-    full = [line for i, line in enumerate(lines) if len(line) >= _MIN_TEXT_LINE
-            and len(line) >= settings["unwrap_min_width_share"] * width[i in cjk_lines]]
+    full = [line for i, line in enumerate(lines) if _full(line, i in cjk_lines, width)]
     unended = sum(not _ends_sentence(line) for line in full)
     return len(full) >= settings["wrapped_min_lines"] and unended >= settings["wrapped_min_share"] * len(full)
 
 
 def unwrap(text: str) -> str:
     """`text` with wrapped lines joined into their paragraph's line; blank lines stay paragraph breaks."""
-    share = defaults()["input"]["unwrap_min_width_share"]
     lines, cjk_lines, width = _layout(text)
     out: list[str] = []
-    out_cjk: list[bool] = []
+    last, last_cjk = "", False  # the printed line before, as it was (out[-1] may have several joined)
     for i, line in enumerate(lines):
         cjk = i in cjk_lines
-        prev = out[-1] if out else ""
-        full = lambda text, in_cjk: len(text) >= share * width[in_cjk]  # noqa: E731
-        if prev and line and not opens_block(line) and not _ends_sentence(prev) and (
-                _LOWER_START.match(line) or (full(prev, out_cjk[-1]) and (full(line, cjk) or not is_heading(line, cjk)))):
-            out[-1] = _glue(prev, line, cjk and out_cjk[-1])
-            continue
-        out.append(line)
-        out_cjk.append(cjk)
+        if out and out[-1] and line and not opens_block(line) and not _ends_sentence(last) and (
+                _LOWER_START.match(line)
+                or (_full(last, last_cjk, width) and (_full(line, cjk, width) or not is_heading(line, cjk)))):
+            out[-1] = _glue(out[-1], line, cjk and last_cjk)
+        else:
+            out.append(line)
+        last, last_cjk = line, cjk
     return "\n".join(out)

@@ -120,6 +120,13 @@ def test_pdf_spaces_of_font_changes_in_chinese_and_headings_after_unfinished_lin
         "Contact us", "Changes to this policy",
         "We may update this policy from time to time, and we will tell you about any material change by e-mail "
         "before it takes effect."]
+    # a short last line ends its paragraph even without a full stop, after lines joined into one
+    text = ("We collect data from you when you register for an account on our website and\n"
+            "use it for marketing purposes\nWe share it with partners who help us run the site and deliver\n"
+            "the service to you, and keep it for two years.")
+    assert unwrap(text).split("\n") == [
+        "We collect data from you when you register for an account on our website and use it for marketing purposes",
+        "We share it with partners who help us run the site and deliver the service to you, and keep it for two years."]
 
 
 def test_wrapped_chinese_lines_join_without_spaces_and_list_items_start_anew():
