@@ -279,7 +279,8 @@ def to_json(cov: Coverage) -> dict:
         p = pc.policy
         policies.append({
             "doc": p.doc, "path": p.path, "units": len(p.predictions), "languages": p.languages, "errors": p.errors,
-            "warnings": p.warnings, "categories": {c: {"count": cc.count, "present": cc.present,
+            "warnings": p.warnings,
+            "categories": {c: {"count": cc.count, "present": cc.present,
                                "evidence": [_unit_json(e, c) for e in cc.evidence],
                                "best_candidate": _unit_json(cc.best_candidate, c) if cc.best_candidate else None}
                            for c, cc in pc.categories.items()},

@@ -124,7 +124,7 @@ def extract_pdf(data: bytes, path: Path) -> str:
 def _docx_table(table) -> list[str]:
     """A Word table as pipe-table lines (`flatten_tables` names the cells): the first row is a header
     when Word marks it as one (repeated on each page) or all its text is bold."""
-    rows = []
+    rows: list[list[str]] = []
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
@@ -133,10 +133,10 @@ def _docx_table(table) -> list[str]:
             seen.add(id(cell._tc))
             cells.append(" ".join(cell.text.split()).replace("|", "\\|"))
         if any(cells):
-            rows.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
     if len(rows) > 1 and _is_header_row(table.rows[0]):
-        rows.insert(1, "|" + "---|" * (rows[0].count(" | ") + 1))
-    return rows
+        rows.insert(1, ["---"] * len(rows[0]))
+    return ["| " + " | ".join(cells) + " |" for cells in rows]
 
 
 def _is_header_row(row) -> bool:
