@@ -119,7 +119,8 @@ def corpora(
 
 @app.command()
 def label(
-    inputs: list[Path] = typer.Argument(..., help="Files or directories (.txt .md .html .pdf .docx, or .jsonl of units)."),
+    inputs: list[Path] = typer.Argument(..., help="Files or directories (.txt .md .html .pdf .docx, or .jsonl of "
+                                        "units); - reads standard input."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl, csv or html (default: from -o's "
                                       "suffix, .csv or .html; otherwise jsonl)."),
@@ -134,6 +135,7 @@ def label(
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
     from clausetag.infer.batch import run_batch
+    from clausetag.infer.extract import STDIN
     from clausetag.infer.output import FORMATS, format_for, partial_path
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem
@@ -145,6 +147,8 @@ def label(
         fail("--format csv/html needs -o OUTPUT")
     if resume and output is None:
         fail("--resume needs -o OUTPUT")
+    if resume and any(str(p) == STDIN for p in inputs):
+        fail("--resume cannot continue standard input (-); label it again without --resume")
     if output is not None and (problem := file_output_problem(output)):
         fail(problem)
     try:

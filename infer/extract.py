@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from pathlib import Path
 
 from clausetag.infer.pdf_text import drop_page_furniture, tighten_cjk_spacing
@@ -179,45 +180,66 @@ def extract_docx(data: bytes, path: Path) -> str:
     return flatten_tables("\n".join(lines))
 
 
-def read_document(path: str | Path, max_mb: float | None = None) -> Document:
-    """The extracted text of a .txt/.md/.html/.pdf/.docx file (table rows one per line, hard wraps undone)."""
-    path = Path(path)
+#: The path that stands for standard input (`clausetag label -`, e.g. after `pdftotext policy.pdf -`).
+STDIN = "-"
+
+
+def _file_bytes(path: Path, limit: float) -> bytes:
     if not path.exists():
         if path.is_symlink():
             raise InputError(path, f"broken link (to {path.readlink()}, which does not exist)")
         raise InputError(path, "no such file")
     if path.is_dir():
         raise InputError(path, "is a directory")
-    limit = (max_mb or _input_settings()["max_mb"]) * 1024 * 1024
     try:
         size = path.stat().st_size
         if size > limit:
             raise InputError(path, f"file is {size / 1048576:.1f} MB, over the {limit / 1048576:.0f} MB limit (--max-mb)")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as e:
         raise InputError(path, f"cannot read ({e.strerror})") from None
-    if not data.strip():
-        raise InputError(path, "empty file")
-    kind = kind_of(path)
-    if kind == "pdf" or data.startswith(b"%PDF-"):
-        text = extract_pdf(data, path)
-    elif kind == "docx":
-        text = extract_docx(data, path)
+
+
+def _stdin_bytes(limit: float) -> bytes:
+    data = sys.stdin.buffer.read(int(limit) + 1)
+    if len(data) > limit:
+        raise InputError("stdin", f"more than the {limit / 1048576:.0f} MB limit (--max-mb)")
+    return data
+
+
+def read_document(path: str | Path, max_mb: float | None = None) -> Document:
+    """The extracted text of a .txt/.md/.html/.pdf/.docx file, or of standard input for `-` (its kind told
+    by its content); table rows one per line, hard wraps undone."""
+    limit = (max_mb or _input_settings()["max_mb"]) * 1024 * 1024
+    if str(path) == STDIN:
+        data, path = _stdin_bytes(limit), Path("stdin")
     else:
-        try:
-            text = decode_bytes(data, path)
-        except InputError as e:
-            if kind != "unknown":
-                raise
-            raise InputError(path, f"unsupported file type {path.suffix or '(no suffix)'}: {e.problem}; "
-                                   f"clausetag reads {' '.join(supported_suffixes())}") from None
-        if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
-            text = flatten_tables(extract_html(text, path))
-        else:
-            if path.suffix.lower() in _input_settings()["table_suffixes"]:
-                text = flatten_tables(text)
-            if looks_wrapped(text):
-                text = unwrap(text)
+        path = Path(path)
+        data = _file_bytes(path, limit)
+    if not data.strip():
+        raise InputError(path, "empty file" if path.name != "stdin" else "nothing on standard input")
+    text = _text_of(data, path)
     if not text.strip():
         raise InputError(path, "no text")
     return Document(doc=path.name, text=text, path=str(path))
+
+
+def _text_of(data: bytes, path: Path) -> str:
+    """The text of a file's bytes, by its suffix (PDF and HTML also by their content)."""
+    kind = kind_of(path)
+    if kind == "pdf" or data.startswith(b"%PDF-"):
+        return extract_pdf(data, path)
+    if kind == "docx":
+        return extract_docx(data, path)
+    try:
+        text = decode_bytes(data, path)
+    except InputError as e:
+        if kind != "unknown":
+            raise
+        raise InputError(path, f"unsupported file type {path.suffix or '(no suffix)'}: {e.problem}; "
+                               f"clausetag reads {' '.join(supported_suffixes())}") from None
+    if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
+        return flatten_tables(extract_html(text, path))
+    if path.suffix.lower() in _input_settings()["table_suffixes"]:
+        text = flatten_tables(text)
+    return unwrap(text) if looks_wrapped(text) else text

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from clausetag.infer.extract import InputError, kind_of, read_document
+from clausetag.infer.extract import STDIN, InputError, kind_of, read_document
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
@@ -142,6 +142,7 @@ class Labeler:
     def label_document(self, path: str | Path, max_mb: float | None = None) -> DocumentResult:
         """Label one file; a user error becomes `DocumentResult.error` instead of an exception."""
         path = Path(path)
+        name = "stdin" if str(path) == STDIN else path.name
         try:
             if kind_of(path) == "jsonl":
                 return self._label_jsonl(path)
@@ -153,10 +154,10 @@ class Labeler:
             return DocumentResult(document.doc, str(path), predictions, languages=langs,
                                   warnings=self._content_warnings(path, predictions))
         except InputError as e:
-            return DocumentResult(path.name, str(path), error=str(e))
+            return DocumentResult(name, str(path), error=str(e))
         except (OSError, ValueError, RuntimeError, ImportError) as e:  # never lose the rest of the batch
             problem = f"internal error while labeling ({type(e).__name__}: {e}); please report it"
-            return DocumentResult(path.name, str(path), error=str(InputError(path, problem)))
+            return DocumentResult(name, str(path), error=str(InputError(path, problem)))
 
     def _content_warnings(self, path: Path, predictions: list[Prediction]) -> list[str]:
         """A warning when no unit of a document got a clause label: it may not be a privacy policy, or

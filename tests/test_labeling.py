@@ -11,9 +11,9 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def clausetag(*args, cwd=None):
+def clausetag(*args, cwd=None, stdin=None):
     return subprocess.run([sys.executable, "-m", "clausetag.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=900)
+                          cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=900, input=stdin)
 
 
 def records(path):
@@ -101,6 +101,25 @@ def test_folder_runs_leave_out_their_output_and_name_unsupported_files(tiny_mode
     assert "policy.doc: unsupported file type .doc" in r.stderr
     relabeled = [x for x in records(again) if x["type"] == "unit"]  # an earlier output's units, labeled again
     assert [(x["id"], x["text"]) for x in relabeled] == [(x["id"], x["text"]) for x in units]
+
+
+def test_standard_input_is_read_and_unwrapped(tiny_model, seeds_dir, tmp_path):
+    import textwrap
+
+    policy = (seeds_dir / "003_b7ec3afbff0be310.txt").read_text(encoding="utf-8")
+    wrapped = "\n".join(textwrap.fill(line, 70) for line in policy.splitlines())  # as pdftotext would give it
+    out = tmp_path / "stdin.jsonl"
+    r = clausetag("label", "-", "-m", tiny_model, "-o", out, "-q", stdin=wrapped)
+    assert r.returncode == 0, r.stderr
+    units = [x for x in records(out) if x["type"] == "unit"]
+    from_file = clausetag("label", seeds_dir / "003_b7ec3afbff0be310.txt", "-m", tiny_model, "-q")
+    expected = [x["text"] for x in map(json.loads, from_file.stdout.splitlines()) if x["type"] == "unit"]
+    assert {x["doc"] for x in units} == {"stdin"} and len(units) >= len(expected) - 2
+    assert len(set(x["text"] for x in units) & set(expected)) >= 0.9 * len(expected)
+    r = clausetag("label", "-", "-m", tiny_model, stdin="")
+    assert r.returncode == 1 and "stdin: nothing on standard input" in r.stderr
+    r = clausetag("label", "-", "-m", tiny_model, "-o", out, "--resume", stdin="x")
+    assert r.returncode == 2 and "--resume" in r.stderr and "standard input" in r.stderr
 
 
 def test_resume_continues_without_duplicates(tiny_model, seeds_dir, tmp_path):
