@@ -32,8 +32,8 @@ def _ends_sentence(line: str) -> bool:
 
 
 def _glue(prev: str, nxt: str, cjk: bool) -> str:
-    if cjk and is_cjk(prev[-1:]) and is_cjk(nxt[:1]):
-        return prev + nxt
+    if cjk and (is_cjk(prev[-1:]) or is_cjk(nxt[:1])):
+        return prev + nxt  # Chinese text runs on without a space, beside a Latin word too
     if re.search(r"[^\W\d_]-$", prev) and _LOWER_START.match(nxt):
         return prev + nxt  # e-\nmail: the hyphen stays, the break goes
     return f"{prev} {nxt}"

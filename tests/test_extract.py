@@ -139,6 +139,9 @@ def test_wrapped_chinese_lines_join_without_spaces_and_list_items_start_anew():
         "1、在获取明确同意的情况下共享：获得您的明确同意后，我们会与其他方共享您的个人信息。",
         "2、根据法律法规规定，或按政府主管部门的强制性要求，我们可能会对外共享您的个人信息。",
         "（一）委托处理", "我们可能委托授权合作伙伴处理您的个人信息，以便其代表我们为您提供某些服务或履行职能。"]
+    latin_at_break = ("我们会与以下第三方共享您的设备信息、网络信息和位置信息，用于统计分析，例如我们使用\n"
+                      "Google Analytics服务对您的使用情况进行统计分析。")
+    assert unwrap(latin_at_break) == latin_at_break.replace("\n", "")
 
 
 PARAGRAPHS = ["We collect your name, e-mail address and phone number when you register, and device information "
