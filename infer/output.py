@@ -100,15 +100,19 @@ CSV_COLUMNS = ["type", "doc", "id", "start", "end", "lang", "section", "text", "
 
 
 def to_csv(records: list[dict], labels: list[str]) -> str:
+    """One row per unit; a document's error or warnings as rows of type `error` or `warning`."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS + [f"score_{l}" for l in labels] + ["error"])
+    w.writerow(CSV_COLUMNS + [f"score_{l}" for l in labels] + ["error", "warning"])
+    blank = [""] * (len(CSV_COLUMNS) - 2 + len(labels))
     for r in records:
         if r["type"] == UNIT_RECORD:
             w.writerow([r.get(c) if c != "labels" else ";".join(r["labels"]) for c in CSV_COLUMNS]
-                       + [r["scores"].get(l) for l in labels] + [""])
+                       + [r["scores"].get(l) for l in labels] + ["", ""])
         elif r["type"] == ERROR_RECORD:
-            w.writerow(["error", r["doc"]] + [""] * (len(CSV_COLUMNS) - 2 + len(labels)) + [r["error"]])
+            w.writerow(["error", r["doc"], *blank, r["error"], ""])
+        elif r["type"] == SUMMARY_RECORD:
+            w.writerows(["warning", r["doc"], *blank, "", warning] for warning in r.get("warnings") or [])
     return buf.getvalue()
 
 

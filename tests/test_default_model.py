@@ -87,6 +87,13 @@ def test_a_document_without_any_clause_is_flagged(labeler, tmp_path):
     records = [prediction_record(p) for p in empty.predictions] + [empty.summary(labeler.labels)]
     page = render_html(records, labeler.labels, {})
     assert page.index("<p class='warn'>warning: ") < page.index("class='u'")
+    import csv
+
+    from clausetag.infer.output import to_csv
+
+    rows = list(csv.DictReader(to_csv(records, labeler.labels).splitlines()))
+    assert [(r["type"], r["doc"]) for r in rows][-1] == ("warning", "app.html")
+    assert "no clause found" in rows[-1]["warning"] and rows[0]["type"] == "unit" and rows[0]["warning"] == ""
 
 
 # Seed units (data/seeds ids) whose label is plain from the sentence itself. The default model saw the
