@@ -100,6 +100,8 @@ def extract_html(raw: str, path: Path) -> str:
 
 
 def extract_pdf(data: bytes, path: Path) -> str:
+    """A PDF's text layer without page numbers and running headers/footers, and without the spaces a font
+    change puts into Chinese text; its lines still as the pages print them."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -119,7 +121,7 @@ def extract_pdf(data: bytes, path: Path) -> str:
     if not "".join(pages).strip():
         raise InputError(path, "PDF without a text layer (scanned?); run OCR first")
     text = "\n".join(page.strip("\n") for page in drop_page_furniture(pages))  # sentences run on over pages
-    return unwrap(tighten_cjk_spacing(text))
+    return tighten_cjk_spacing(text)
 
 
 def _docx_table(table) -> list[str]:
@@ -169,7 +171,7 @@ def _docx_blocks(container, parent) -> list[str]:
 
 
 def extract_docx(data: bytes, path: Path) -> str:
-    """Paragraphs and tables of a Word document, in order; each table row one line (`flatten_tables`)."""
+    """Paragraphs and tables of a Word document, in order; tables as pipe-table lines."""
     import docx
 
     try:
@@ -177,11 +179,17 @@ def extract_docx(data: bytes, path: Path) -> str:
         lines = _docx_blocks(document.element.body, document._body)
     except Exception as e:  # noqa: BLE001 - a damaged package raises zipfile, lxml and KeyError kinds
         raise InputError(path, f"unreadable Word document ({type(e).__name__}: {str(e)[:80]})") from None
-    return flatten_tables("\n".join(lines))
+    return "\n".join(lines)
 
 
-#: The path that stands for standard input (`clausetag label -`, e.g. after `pdftotext policy.pdf -`).
-STDIN = "-"
+#: The path that stands for standard input (`clausetag label -`, e.g. after `pdftotext policy.pdf -`),
+#: and the name its document and messages go by.
+STDIN, STDIN_NAME = "-", "stdin"
+
+
+def input_path(path: str | Path) -> Path:
+    """`path` as documents and messages name it (`stdin` for standard input)."""
+    return Path(STDIN_NAME) if str(path) == STDIN else Path(path)
 
 
 def _file_bytes(path: Path, limit: float) -> bytes:
@@ -203,7 +211,7 @@ def _file_bytes(path: Path, limit: float) -> bytes:
 def _stdin_bytes(limit: float) -> bytes:
     data = sys.stdin.buffer.read(int(limit) + 1)
     if len(data) > limit:
-        raise InputError("stdin", f"more than the {limit / 1048576:.0f} MB limit (--max-mb)")
+        raise InputError(STDIN_NAME, f"more than the {limit / 1048576:.0f} MB limit (--max-mb)")
     return data
 
 
@@ -211,13 +219,11 @@ def read_document(path: str | Path, max_mb: float | None = None) -> Document:
     """The extracted text of a .txt/.md/.html/.pdf/.docx file, or of standard input for `-` (its kind told
     by its content); table rows one per line, hard wraps undone."""
     limit = (max_mb or _input_settings()["max_mb"]) * 1024 * 1024
-    if str(path) == STDIN:
-        data, path = _stdin_bytes(limit), Path("stdin")
-    else:
-        path = Path(path)
-        data = _file_bytes(path, limit)
+    from_stdin = str(path) == STDIN
+    path = input_path(path)
+    data = _stdin_bytes(limit) if from_stdin else _file_bytes(path, limit)
     if not data.strip():
-        raise InputError(path, "empty file" if path.name != "stdin" else "nothing on standard input")
+        raise InputError(path, "nothing on standard input" if from_stdin else "empty file")
     text = _text_of(data, path)
     if not text.strip():
         raise InputError(path, "no text")
@@ -228,9 +234,9 @@ def _text_of(data: bytes, path: Path) -> str:
     """The text of a file's bytes, by its suffix (PDF and HTML also by their content)."""
     kind = kind_of(path)
     if kind == "pdf" or data.startswith(b"%PDF-"):
-        return extract_pdf(data, path)
+        return unwrap(extract_pdf(data, path))  # a page's lines are always wrapped
     if kind == "docx":
-        return extract_docx(data, path)
+        return flatten_tables(extract_docx(data, path))
     try:
         text = decode_bytes(data, path)
     except InputError as e:

@@ -15,13 +15,14 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from clausetag.infer.extract import STDIN, InputError, kind_of, read_document
+from clausetag.infer.extract import InputError, input_path, kind_of, read_document
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
 from clausetag.jsonlines import json_objects
 from clausetag.records import ERROR_RECORD, OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
 from clausetag.settings import defaults, resolve_path
+from clausetag.wording import counted
 
 
 @dataclass
@@ -56,7 +57,6 @@ def prediction_record(p: Prediction) -> dict:
             "scores": {k: round(v, 4) for k, v in p.scores.items()}}
 
 
-
 def default_model_dir() -> Path:
     return resolve_path(os.environ.get("CLAUSETAG_MODEL", defaults()["paths"].get("model", "models/default")))
 
@@ -65,7 +65,8 @@ def expand_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
                   unsupported: list[Path] | None = None) -> Iterator[Path]:
     """Files as given, directories recursively (sorted, known suffixes only, hidden files and `exclude`d
     files such as the batch's own output left out); missing paths and a folder's broken links pass
-    through so that they are reported as errors. Files of a folder with an unknown suffix are appended to `unsupported`."""
+    through so that they are reported as errors. Files of a folder with an unknown suffix are appended
+    to `unsupported`."""
     excluded = {Path(e).resolve() for e in exclude}
     for p in paths:
         p = Path(p)
@@ -141,8 +142,8 @@ class Labeler:
 
     def label_document(self, path: str | Path, max_mb: float | None = None) -> DocumentResult:
         """Label one file; a user error becomes `DocumentResult.error` instead of an exception."""
+        name = input_path(path).name
         path = Path(path)
-        name = "stdin" if str(path) == STDIN else path.name
         try:
             if kind_of(path) == "jsonl":
                 return self._label_jsonl(path)
@@ -167,7 +168,7 @@ class Labeler:
         if fallback is None or any(set(p.labels) - {fallback} for p in predictions):
             return []
         n = len(predictions)
-        return [f"{path}: no clause found in its {n} unit{'s' if n != 1 else ''} (all '{fallback}'); is it a privacy "
+        return [f"{path}: no clause found in its {counted(n, 'unit')} (all '{fallback}'); is it a privacy "
                 "policy, and was its text read? A web page that builds its text with JavaScript, for one, has "
                 "none to read"]
 

@@ -110,7 +110,7 @@ def to_csv(records: list[dict], labels: list[str]) -> str:
             w.writerow([r.get(c) if c != "labels" else ";".join(r["labels"]) for c in CSV_COLUMNS]
                        + [r["scores"].get(l) for l in labels] + ["", ""])
         elif r["type"] == ERROR_RECORD:
-            w.writerow(["error", r["doc"], *blank, r["error"], ""])
+            w.writerow([ERROR_RECORD, r["doc"], *blank, r["error"], ""])
         elif r["type"] == SUMMARY_RECORD:
             w.writerows(["warning", r["doc"], *blank, "", warning] for warning in r.get("warnings") or [])
     return buf.getvalue()
