@@ -20,6 +20,7 @@ from clausetag.jsonlines import json_objects, located
 from clausetag.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Unit
 from clausetag.settings import Settings
 from clausetag.taxonomy import Taxonomy, load_taxonomy
+from clausetag.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Corpus:
         n = len(self.docs())
         if not self.policy_ids:
             return "policies not identified in this release"
-        return f"{n} document{'s' if n != 1 else ''}"
+        return counted(n, "document")
 
     def label_counts(self) -> Counter:
         return Counter(label for u in self.units for label in u.labels)

@@ -10,6 +10,7 @@ from clausetag.infer.extract import supported_suffixes
 from clausetag.infer.labeler import Labeler, expand_inputs, prediction_record
 from clausetag.infer.output import PartialWriter, completed_records, finalize, partial_path
 from clausetag.records import SUMMARY_RECORD
+from clausetag.wording import counted
 
 
 def _progress(total: int, quiet: bool):
@@ -23,7 +24,7 @@ def _note_unsupported(files: list[Path], shown: int = 5) -> None:
     """One stderr line for the files of the given folders that are not read (unknown suffix)."""
     suffixes = sorted({f.suffix.lower() or "(no suffix)" for f in files})
     names = ", ".join(str(f) for f in files[:shown]) + (f" and {len(files) - shown} more" if len(files) > shown else "")
-    print(f"clausetag: note: {len(files)} file{'s' if len(files) != 1 else ''} in the folders given "
+    print(f"clausetag: note: {counted(len(files), 'file')} in the folders given "
           f"{'are' if len(files) != 1 else 'is'} not a supported type ({' '.join(suffixes)}) and "
           f"{'were' if len(files) != 1 else 'was'} left out: {names}. Supported: {' '.join(supported_suffixes())}; "
           "a file named on the command line is read as text whatever its suffix.", file=sys.stderr)
@@ -87,7 +88,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         meta = {"model": str(labeler.model.path), "documents": stats["documents"]}
         finalize(partial_path(output), output, fmt, labeler.labels, meta)
     if not quiet or stats["failed"]:  # the counts are part of the error report, so --quiet keeps them then
-        print(f"clausetag: {stats['documents']} document{'s' if stats['documents'] != 1 else ''}: {stats['labeled']} labeled, {stats['failed']} failed"
+        print(f"clausetag: {counted(stats['documents'], 'document')}: {stats['labeled']} labeled, {stats['failed']} failed"
               f" ({stats['units']} units" + (f"; {stats['skipped']} already done" if stats["skipped"] else "")
               + ")", file=sys.stderr)
     return stats
