@@ -61,6 +61,7 @@ class Document:
     text: str
     lang: str | None = None
     path: str | None = None
+    warnings: list[str] = field(default_factory=list)  # problems met while reading it, each naming the file
 
 
 @dataclass(slots=True)

@@ -15,6 +15,10 @@ from clausetag.infer.tables import flatten_tables
 from clausetag.infer.unwrap import looks_wrapped, unwrap
 from clausetag.records import Document
 from clausetag.settings import defaults
+from clausetag.wording import counted
+
+#: What an undecodable byte sequence becomes in a file read as UTF-8 despite a few of them.
+REPLACEMENT = "\ufffd"
 
 
 class InputError(Exception):
@@ -49,23 +53,27 @@ def supported_suffixes() -> list[str]:
     return [x for kind in KINDS for x in s[f"{kind}_suffixes"]]
 
 
-def decode_bytes(data: bytes, path: Path) -> str:
-    """Decode text whose encoding is unknown (UTF-8, GB18030, Big5, Windows-1250, Latin-1, …)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+def decode_bytes(data: bytes, path: Path) -> tuple[str, list[str]]:
+    """Decode text whose encoding is unknown (UTF-8, GB18030, Big5, Windows-1250, Latin-1, …); the
+    warnings say what was replaced in a file that is UTF-8 but for a few bad bytes."""
+    bom_size = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    data = data[bom_size:]
     for bom, enc in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if data.startswith(bom):
             try:
-                return data[2:].decode(enc)
+                return data[2:].decode(enc), []
             except UnicodeDecodeError:
                 raise InputError(path, f"undecodable bytes ({enc} byte-order mark, invalid content)") from None
     sample = data[:65536]
     if b"\x00" in sample:
         raise InputError(path, "binary file (contains NUL bytes), not text")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as e:
+        first_bad = bom_size + e.start  # a byte offset into the file
+    mostly = _mostly_utf8(data, path, first_bad)
+    if mostly is not None:
+        return mostly
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -75,7 +83,20 @@ def decode_bytes(data: bytes, path: Path) -> str:
     controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\n\r\f")
     if controls > 0.05 * max(1, min(len(text), 20000)):
         raise InputError(path, "binary file (mostly control characters), not text")
-    return text
+    return text, []
+
+
+def _mostly_utf8(data: bytes, path: Path, first_bad: int) -> tuple[str, list[str]] | None:
+    """UTF-8 with its invalid byte sequences replaced by U+FFFD, and a warning saying so, when at least
+    `[input] utf8_min_valid_share` of the non-ASCII characters decode (a cut-off download, a stray
+    byte); None when the file reads as another encoding would (Windows-1250 Czech, GB18030 Chinese)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count(REPLACEMENT)
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    if (non_ascii - bad) < _input_settings()["utf8_min_valid_share"] * non_ascii:
+        return None
+    return text, [f"{path}: {counted(bad, 'invalid UTF-8 byte sequence')} (the first at byte {first_bad:,}) "
+                  f"replaced by {REPLACEMENT}; the rest is read as UTF-8"]
 
 
 def extract_html(raw: str, path: Path) -> str:
@@ -224,28 +245,29 @@ def read_document(path: str | Path, max_mb: float | None = None) -> Document:
     data = _stdin_bytes(limit) if from_stdin else _file_bytes(path, limit)
     if not data.strip():
         raise InputError(path, "nothing on standard input" if from_stdin else "empty file")
-    text = _text_of(data, path)
+    text, warnings = _text_of(data, path)
     if not text.strip():
         raise InputError(path, "no text")
-    return Document(doc=path.name, text=text, path=str(path))
+    return Document(doc=path.name, text=text, path=str(path), warnings=warnings)
 
 
-def _text_of(data: bytes, path: Path) -> str:
-    """The text of a file's bytes, by its suffix (PDF and HTML also by their content)."""
+def _text_of(data: bytes, path: Path) -> tuple[str, list[str]]:
+    """The text of a file's bytes, by its suffix (PDF and HTML also by their content), and warnings about
+    how it was read."""
     kind = kind_of(path)
     if kind == "pdf" or data.startswith(b"%PDF-"):
-        return unwrap(extract_pdf(data, path))  # a page's lines are always wrapped
+        return unwrap(extract_pdf(data, path)), []  # a page's lines are always wrapped
     if kind == "docx":
-        return flatten_tables(extract_docx(data, path))
+        return flatten_tables(extract_docx(data, path)), []
     try:
-        text = decode_bytes(data, path)
+        text, warnings = decode_bytes(data, path)
     except InputError as e:
         if kind != "unknown":
             raise
         raise InputError(path, f"unsupported file type {path.suffix or '(no suffix)'}: {e.problem}; "
                                f"clausetag reads {' '.join(supported_suffixes())}") from None
     if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
-        return flatten_tables(extract_html(text, path))
+        return flatten_tables(extract_html(text, path)), warnings
     if path.suffix.lower() in _input_settings()["table_suffixes"]:
         text = flatten_tables(text)
-    return unwrap(text) if looks_wrapped(text) else text
+    return (unwrap(text) if looks_wrapped(text) else text), warnings

@@ -153,7 +153,7 @@ class Labeler:
                 raise InputError(path, "no text to label after extraction")
             predictions = self.label_units(units)
             return DocumentResult(document.doc, str(path), predictions, languages=langs,
-                                  warnings=self._content_warnings(path, predictions))
+                                  warnings=document.warnings + self._content_warnings(path, predictions))
         except InputError as e:
             return DocumentResult(name, str(path), error=str(e))
         except (OSError, ValueError, RuntimeError, ImportError) as e:  # never lose the rest of the batch

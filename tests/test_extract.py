@@ -197,3 +197,38 @@ def test_word_documents_keep_paragraph_and_table_order(tmp_path):
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(InputError, match="broken.docx: unreadable Word document"):
         read_document(broken)
+
+
+CZECH = ("Zásady ochrany osobních údajů. Shromažďujeme vaše jméno, e-mailovou adresu a údaje o zařízení, "
+         "abychom mohli poskytovat a zlepšovat naše služby. Vaše údaje nesdílíme s třetími stranami bez "
+         "vašeho souhlasu. Máte právo na přístup ke svým údajům, jejich opravu a výmaz.\n") * 4
+
+
+@pytest.mark.parametrize("encoding, text", [
+    ("cp1250", CZECH),
+    ("gb18030", "我们会收集您的手机号码，用于注册账号和身份验证。未经您的同意，我们不会向第三方共享您的个人信息。\n" * 5),
+    ("latin-1", "Nous collectons votre adresse e-mail afin de créer votre compte. Vos données sont conservées "
+                "pendant la durée nécessaire, puis supprimées. Vous pouvez exercer vos droits d'accès, de "
+                "rectification et d'effacement à tout moment. Nous ne vendons pas vos données à des tiers.\n" * 3),
+])
+def test_legacy_encodings_are_detected_without_warnings(tmp_path, encoding, text):
+    path = tmp_path / "policy.txt"
+    path.write_bytes(text.encode(encoding))
+    doc = read_document(path)
+    assert doc.text == text and doc.warnings == []
+
+
+def test_utf8_with_a_few_bad_bytes_is_read_as_utf8_and_says_where(tmp_path):
+    good = CZECH.encode("utf-8")
+    cut = good.index(b" ", 300)  # between two words, so only the stray byte is lost
+    stray = tmp_path / "stray.txt"
+    stray.write_bytes(b"\xef\xbb\xbf" + good[:cut] + b"\x92" + good[cut:])  # a Windows apostrophe
+    doc = read_document(stray)
+    assert doc.text == CZECH[:len(good[:cut].decode())] + "\ufffd" + CZECH[len(good[:cut].decode()):]
+    assert doc.warnings == [f"{stray}: 1 invalid UTF-8 byte sequence (the first at byte {3 + cut:,}) replaced by "
+                            "\ufffd; the rest is read as UTF-8"]
+    truncated = tmp_path / "truncated.txt"
+    truncated.write_bytes(good[:-2] + "č".encode()[:1])  # a download cut inside its last character
+    doc = read_document(truncated)
+    assert doc.text.endswith("výmaz\ufffd") and "1 invalid UTF-8 byte sequence" in doc.warnings[0]
+    assert str(truncated) in doc.warnings[0]

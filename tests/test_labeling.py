@@ -64,6 +64,7 @@ def test_bad_inputs_are_reported_and_the_batch_goes_on(tiny_model, tmp_path):
     (folder / "mixed.txt").write_text("我们会收集您的邮箱 📧。We share data with partners 🤝. Sdílíme údaje. ✨",
                                       encoding="utf-8")
     (folder / "gbk.txt").write_bytes("我们会收集您的手机号码,用于注册账号和身份验证。".encode("gb18030"))
+    (folder / "stray.txt").write_bytes("我们会收集您的手机号码。".encode() + b"\x92" + "我们不会出售您的信息。".encode())
     out = tmp_path / "out.jsonl"
     r = clausetag("label", folder, folder / "missing.txt", "-m", tiny_model, "-o", out, "--quiet")
     assert r.returncode == 1
@@ -75,11 +76,14 @@ def test_bad_inputs_are_reported_and_the_batch_goes_on(tiny_model, tmp_path):
         assert name in errors[name]
         assert any(name in line and word in line for line in r.stderr.splitlines())
     summaries = {x["doc"]: x for x in recs if x["type"] == "summary"}
-    assert len(summaries) == 11  # documents in = labeled + errors
-    for name in ("broken.html", "oneline.txt", "mixed.txt", "gbk.txt"):
+    assert len(summaries) == 12  # documents in = labeled + errors
+    for name in ("broken.html", "oneline.txt", "mixed.txt", "gbk.txt", "stray.txt"):
         assert not summaries[name]["errors"] and summaries[name]["units"] > 0
     assert summaries["oneline.txt"]["units"] >= 67  # cut into units of at most 1,500 characters
-    assert "7 failed" in r.stderr and "4 labeled" in r.stderr
+    # a stray byte in UTF-8 text: read, with a warning that names the file, in its summary and on stderr
+    stray = [w for w in summaries["stray.txt"]["warnings"] if "invalid UTF-8" in w]
+    assert stray and "stray.txt" in stray[0] and f"warning: {stray[0]}" in r.stderr
+    assert "7 failed" in r.stderr and "5 labeled" in r.stderr
 
 
 def test_folder_runs_leave_out_their_output_and_name_unsupported_files(tiny_model, tmp_path):
