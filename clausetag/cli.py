@@ -13,6 +13,7 @@ import typer
 
 from clausetag import __version__
 from clausetag.settings import Settings
+from clausetag.wording import counted
 
 app = typer.Typer(
     help="Tag every sentence of a privacy policy, in any language, with the clause categories it discloses.",
@@ -254,7 +255,8 @@ def evaluate(
         m = o["models"][role]
         typer.echo(f"{meta['name']}: macro-F1 {m['macro_f1']:.1f} [{m['ci']['macro_f1'][0]:.1f}-"
                    f"{m['ci']['macro_f1'][1]:.1f}], micro-F1 {m['micro_f1']:.1f} [{m['ci']['micro_f1'][0]:.1f}-"
-                   f"{m['ci']['micro_f1'][1]:.1f}] ({o['units']} units, {o['documents']} documents)")
+                   f"{m['ci']['micro_f1'][1]:.1f}] "
+                   f"({counted(o['units'], 'unit')}, {counted(o['documents'], 'document')})")
     typer.echo(f"report: {out_dir / REPORT_FILE}")
 
 
@@ -284,8 +286,8 @@ def report(
     except (tomllib.TOMLDecodeError, KeyError) as e:
         fail(f"{checklist}: not a valid checklist ({e})")
     failed = len(cov.policies) - len(cov.labeled)
-    typer.echo(f"{len(cov.policies)} policies ({len(cov.labeled)} labeled" + (f", {failed} failed" if failed else "")
-               + f"); report: {out_dir / REPORT_FILE}")
+    typer.echo(f"{counted(len(cov.policies), 'policy', 'policies')} ({len(cov.labeled)} labeled"
+               + (f", {failed} failed" if failed else "") + f"); report: {out_dir / REPORT_FILE}")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from clausetag.coverage import CSV_FILE, Coverage, ItemResult, PolicyCoverage, item_key
 from clausetag.html_common import Cell, esc, filters, meta_list, number_cell, page, table
 from clausetag.records import Prediction
+from clausetag.wording import counted
 
 SYMBOLS = {"found": "✓", "check": "?", "missing": "✗", "optional_missing": "–", "not_assessable": "n/a"}
 STYLE = """<style>
@@ -108,9 +109,9 @@ def _checklist_matrix(cov: Coverage) -> str:
 
 def _policy(i: int, pc: PolicyCoverage, cov: Coverage) -> str:
     p = pc.policy
-    head = (f"<details class='policy' id='{_anchor(i)}'><summary>{esc(p.doc)} — {len(p.predictions)} units"
+    head = (f"<details class='policy' id='{_anchor(i)}'><summary>{esc(p.doc)} — {counted(len(p.predictions), 'unit')}"
             f"{', ' + esc(', '.join(p.languages)) if p.languages else ''}"
-            + (f", {len(pc.absent)} {'category' if len(pc.absent) == 1 else 'categories'} never mentioned"
+            + (f", {counted(len(pc.absent), 'category', 'categories')} never mentioned"
                if p.predictions else "") + "</summary>")
     parts = [head]
     if p.path:
@@ -125,7 +126,7 @@ def _policy(i: int, pc: PolicyCoverage, cov: Coverage) -> str:
     for c, cc in pc.categories.items():
         if cc.present:
             items = "".join(f"<li>{_sentence(e, c)}</li>" for e in cc.evidence)
-            parts.append(f"<div><strong>{esc(c)}</strong> <span class='muted'>({cc.count} units)</span>"
+            parts.append(f"<div><strong>{esc(c)}</strong> <span class='muted'>({counted(cc.count, 'unit')})</span>"
                          f"<ul class='evidence'>{items}</ul></div>")
     parts.append("<h3>Never mentioned</h3>")
     if pc.absent:
@@ -154,9 +155,10 @@ def render_coverage(cov: Coverage, csv_text: str) -> str:
     b = cov.batch
     failed = len(cov.policies) - len(cov.labeled)
     title = f"clausetag coverage report: {b.source.name}"
-    header = (f"<h1>{esc(title)}</h1><div class='muted'>{len(cov.policies)} policies ({len(cov.labeled)} labeled"
-              f"{f', {failed} failed' if failed else ''}), {sum(len(p.policy.predictions) for p in cov.policies)} "
-              f"units</div><nav><a href='#batch-section'>Batch</a><a href='#checklist-section'>Checklist</a>"
+    units = sum(len(p.policy.predictions) for p in cov.policies)
+    header = (f"<h1>{esc(title)}</h1><div class='muted'>{counted(len(cov.policies), 'policy', 'policies')} "
+              f"({len(cov.labeled)} labeled{f', {failed} failed' if failed else ''}), {counted(units, 'unit')}"
+              f"</div><nav><a href='#batch-section'>Batch</a><a href='#checklist-section'>Checklist</a>"
               f"<a href='#policies'>Policies</a><a href='#provenance'>Provenance</a></nav>")
     body = [
         STYLE,

@@ -13,6 +13,7 @@ from clausetag.evaluation import pr_curves, reliability, top_errors
 from clausetag.html_common import Cell, chart, esc, filters, meta_list, number_cell, page, table, text_cell
 from clausetag.settings import defaults
 from clausetag.training_overlap import describe as describe_overlap
+from clausetag.wording import counted
 
 COLORS = {"model": "#1d4ed8", "compare": "#d97706"}
 AVERAGES = [("macro_precision", "macro precision"), ("macro_recall", "macro recall"), ("macro_f1", "macro F1"),
@@ -30,7 +31,7 @@ def _names(metrics: dict) -> dict[str, str]:
 def _ci_text(metrics: dict) -> str:
     b = metrics["bootstrap"]
     o = metrics["overall"]
-    unit = (f"by document ({o['documents']} documents, units of a document kept together)"
+    unit = (f"by document ({counted(o['documents'], 'document')}, units of a document kept together)"
             if o["resampled"] == "document" else "by unit (documents unknown or too few)")
     return (f"<p class='note'>Figures in percent. Brackets: {100 * b['level']:.0f}% bootstrap intervals from "
             f"{b['resamples']} resamples {unit}, seed {b['seed']}; per-language groups are resampled the same "
@@ -341,7 +342,8 @@ def render_evaluation(metrics: dict, gold_set, runs, labels: list[str]) -> str:
     nav = [("summary", "Summary"), ("labels", "Per label"), ("groups", "Languages & documents"),
            ("cooccurrence", "Gold vs predicted"), ("calibration", "Calibration"), ("pr", "Precision–recall"),
            ("errors-section", "Errors"), ("provenance", "Provenance")]
-    header = (f"<h1>{esc(title)}</h1><div class='muted'>{prov['units']} units, {prov['documents']} documents, "
+    header = (f"<h1>{esc(title)}</h1><div class='muted'>{counted(prov['units'], 'unit')}, "
+              f"{counted(prov['documents'], 'document')}, "
               f"created {esc(metrics['created'])} by clausetag {esc(metrics['clausetag'])}</div><nav>"
               + "".join(f"<a href='#{a}'>{t}</a>" for a, t in nav) + "</nav>")
     group_fig, group_height = _fig_group_heatmap(metrics, runs[0].role, labels)

@@ -24,6 +24,7 @@ from clausetag.records import UNIT_RECORD, Unit
 from clausetag.settings import defaults, resolve_path
 from clausetag.taxonomy import Taxonomy
 from clausetag.training_overlap import describe as describe_overlap, overlap
+from clausetag.wording import counted
 
 CORPUS_KINDS = ("opp115", "capp130")
 PREDICTIONS_FILE, METRICS_FILE, REPORT_FILE = "predictions.jsonl", "metrics.json", "report.html"
@@ -246,7 +247,7 @@ def run_evaluation(gold_spec: str, model_dir: Path, compare_dir: Path | None, ou
     info = read_info(model_dir)  # cheap: check the gold set before loading weights
     gold = load_gold(gold_spec, Taxonomy.from_dict(info.taxonomy), corpora_root, info.capp130_validation_docs)
     models = load_models(model_dir, compare_dir)
-    log(f"gold: {gold.provenance['units']} units, {gold.provenance['documents']} documents "
+    log(f"gold: {counted(gold.provenance['units'], 'unit')}, {counted(gold.provenance['documents'], 'document')} "
         f"({', '.join(gold.provenance['languages'])})")
     runs = []
     for role, model in zip(("model", "compare"), models):

@@ -88,7 +88,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         meta = {"model": str(labeler.model.path), "documents": stats["documents"]}
         finalize(partial_path(output), output, fmt, labeler.labels, meta)
     if not quiet or stats["failed"]:  # the counts are part of the error report, so --quiet keeps them then
-        print(f"clausetag: {counted(stats['documents'], 'document')}: {stats['labeled']} labeled, {stats['failed']} failed"
-              f" ({stats['units']} units" + (f"; {stats['skipped']} already done" if stats["skipped"] else "")
-              + ")", file=sys.stderr)
+        done = f"; {stats['skipped']} already done" if stats["skipped"] else ""
+        print(f"clausetag: {counted(stats['documents'], 'document')}: {stats['labeled']} labeled, "
+              f"{stats['failed']} failed ({counted(stats['units'], 'unit')}{done})", file=sys.stderr)
     return stats

@@ -6,6 +6,7 @@ import html
 import json
 
 from clausetag.records import ERROR_RECORD, SUMMARY_RECORD, UNIT_RECORD
+from clausetag.wording import counted
 
 PALETTE = ["#fde68a", "#bfdbfe", "#bbf7d0", "#fecaca", "#ddd6fe", "#fbcfe8", "#a5f3fc", "#fed7aa", "#e5e7eb",
            "#d9f99d", "#c7d2fe", "#f5d0fe", "#99f6e4"]
@@ -39,7 +40,7 @@ def render_html(records: list[dict], labels: list[str], meta: dict) -> str:
     esc = html.escape
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>clausetag labels</title>"
              f"<style>{STYLE}</style></head><body><header><strong>clausetag</strong> — "
-             f"{esc(str(meta.get('model', '')))} · {meta.get('documents', 0)} documents"
+             f"{esc(str(meta.get('model', '')))} · {counted(meta.get('documents', 0), 'document')}"
              f"<div class='legend'>"]
     for l in labels:
         parts.append(f"<label style='background:{colors[l]}'><input type='checkbox' value='{esc(l)}' checked> "

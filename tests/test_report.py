@@ -187,3 +187,14 @@ def test_label_then_report(tiny_model, seeds_dir, tmp_path):
     cov = json.loads((tmp_path / "out" / "coverage.json").read_text(encoding="utf-8"))
     assert len(cov["checklist"]) == len(cov["policies"][0]["checklist"]) == 23
     assert (tmp_path / "out" / "report.html").stat().st_size > 10_000
+
+
+def test_one_policy_is_counted_in_the_singular(tmp_path):
+    path = tmp_path / "labels.jsonl"
+    recs = [unit("beta.txt", 0, "en", *BETA[0]), summary("beta.txt", "en", 1)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    r = clausetag("report", path, "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert "1 policy (1 labeled)" in r.stdout
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "1 policy (1 labeled), 1 unit<" in page and "beta.txt — 1 unit, en, 7 categories never" in page and "(1 unit)" in page
