@@ -61,6 +61,7 @@ class Document:
     text: str
     lang: str | None = None
     path: str | None = None
+    headings: list[str] = field(default_factory=list)  # heading lines its markup names (HTML <h1>-<h6>)
     warnings: list[str] = field(default_factory=list)  # problems met while reading it, each naming the file
 
 

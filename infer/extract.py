@@ -99,12 +99,21 @@ def _mostly_utf8(data: bytes, path: Path, first_bad: int) -> tuple[str, list[str
                   f"replaced by {REPLACEMENT}; the rest is read as UTF-8"]
 
 
-def extract_html(raw: str, path: Path) -> str:
+def extract_html(raw: str, path: Path) -> tuple[str, list[str]]:
+    """An HTML page's main text (trafilatura: navigation, scripts and styles dropped) and the text of
+    its headings (<h1>-<h6>, an accordion's <summary>), which the segmenter takes as headings even
+    where they read like a sentence ("What information do we collect?")."""
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-    text = trafilatura.extract(raw, include_comments=False, include_tables=True, favor_recall=True)
-    if not text or not text.strip():
+    options = dict(include_comments=False, include_tables=True, favor_recall=True)
+    text = trafilatura.extract(raw, **options)
+    headings: list[str] = []
+    if text and text.strip():
+        extracted = trafilatura.bare_extraction(raw, **options)
+        body = getattr(extracted, "body", None)
+        headings = [" ".join("".join(h.itertext()).split()) for h in body.iter("head")] if body is not None else []
+    else:
         # Fall back to all visible text (a fragment or a page the extractor cannot parse).
         from lxml import html as lxml_html
 
@@ -117,7 +126,7 @@ def extract_html(raw: str, path: Path) -> str:
             text = ""
     if not text.strip():
         raise InputError(path, "malformed or empty HTML: no text could be extracted")
-    return text
+    return text, [h for h in headings if h]
 
 
 def extract_pdf(data: bytes, path: Path) -> str:
@@ -245,20 +254,21 @@ def read_document(path: str | Path, max_mb: float | None = None) -> Document:
     data = _stdin_bytes(limit) if from_stdin else _file_bytes(path, limit)
     if not data.strip():
         raise InputError(path, "nothing on standard input" if from_stdin else "empty file")
-    text, warnings = _text_of(data, path)
-    if not text.strip():
+    document = _document_of(data, path)
+    if not document.text.strip():
         raise InputError(path, "no text")
-    return Document(doc=path.name, text=text, path=str(path), warnings=warnings)
+    return document
 
 
-def _text_of(data: bytes, path: Path) -> tuple[str, list[str]]:
-    """The text of a file's bytes, by its suffix (PDF and HTML also by their content), and warnings about
-    how it was read."""
+def _document_of(data: bytes, path: Path) -> Document:
+    """The document in a file's bytes, by its suffix (PDF and HTML also by their content): its text, the
+    headings its markup names, and warnings about how it was read."""
+    doc = lambda text, **kw: Document(doc=path.name, text=text, path=str(path), **kw)  # noqa: E731
     kind = kind_of(path)
     if kind == "pdf" or data.startswith(b"%PDF-"):
-        return unwrap(extract_pdf(data, path)), []  # a page's lines are always wrapped
+        return doc(unwrap(extract_pdf(data, path)))  # a page's lines are always wrapped
     if kind == "docx":
-        return flatten_tables(extract_docx(data, path)), []
+        return doc(flatten_tables(extract_docx(data, path)))
     try:
         text, warnings = decode_bytes(data, path)
     except InputError as e:
@@ -267,7 +277,8 @@ def _text_of(data: bytes, path: Path) -> tuple[str, list[str]]:
         raise InputError(path, f"unsupported file type {path.suffix or '(no suffix)'}: {e.problem}; "
                                f"clausetag reads {' '.join(supported_suffixes())}") from None
     if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
-        return flatten_tables(extract_html(text, path)), warnings
+        text, headings = extract_html(text, path)
+        return doc(flatten_tables(text), headings=headings, warnings=warnings)
     if path.suffix.lower() in _input_settings()["table_suffixes"]:
         text = flatten_tables(text)
-    return (unwrap(text) if looks_wrapped(text) else text), warnings
+    return doc(unwrap(text) if looks_wrapped(text) else text, warnings=warnings)

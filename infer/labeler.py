@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 import numpy as np
 
@@ -125,10 +125,12 @@ class Labeler:
         return [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
                 for u, s, row in zip(units, scores, decisions)]
 
-    def units_of_text(self, text: str, doc: str = "text", lang: str | None = None) -> tuple[list[Unit], list[str]]:
+    def units_of_text(self, text: str, doc: str = "text", lang: str | None = None,
+                      headings: Collection[str] = ()) -> tuple[list[Unit], list[str]]:
+        """Segment a text into units with languages; `headings`: heading lines its markup names."""
         doc_lang = lang or detect(text)[0]
         units = []
-        for i, seg in enumerate(segment(text, lang=lang)):
+        for i, seg in enumerate(segment(text, lang=lang, headings=headings)):
             u_lang = lang or unit_language(seg.text, doc_lang)
             units.append(Unit(id=f"{doc}#{i:05d}", doc=doc, lang=u_lang, text=seg.text, start=seg.start,
                               end=seg.end, section=seg.section, source="label"))
@@ -148,7 +150,7 @@ class Labeler:
             if kind_of(path) == "jsonl":
                 return self._label_jsonl(path)
             document = read_document(path, max_mb)
-            units, langs = self.units_of_text(document.text, document.doc)
+            units, langs = self.units_of_text(document.text, document.doc, headings=document.headings)
             if not units:
                 raise InputError(path, "no text to label after extraction")
             predictions = self.label_units(units)

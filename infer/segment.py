@@ -12,7 +12,7 @@ import tomllib
 import unicodedata
 from functools import lru_cache
 from importlib import resources
-from typing import Iterator
+from typing import Collection, Iterator
 
 from clausetag.records import Segment
 from clausetag.settings import defaults
@@ -37,6 +37,8 @@ _INLINE_ITEM = re.compile(
 _HEADING_MARKER = re.compile(
     rf"^\s*(?:第[{_CN_NUM}\d]+[部分章条节]|[{_CN_NUM}]{{1,3}}[、.．]|[（(][{_CN_NUM}]{{1,3}}[）)]|\d{{1,2}}(?:\.\d{{1,2}})*[.、．]?\s*\D)"
 )
+# A Markdown ATX heading's marks ("## Data we collect"): the line is a heading, the marks not part of it.
+_MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(?=\S)")
 _KEY_VALUE = re.compile(r"[:：]\s*\S")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W_]")
@@ -208,16 +210,33 @@ def _split_line(text: str, a: int, b: int, cjk: bool) -> list[tuple[int, int]]:
     return [span for s, e in pieces for span in _cut_long(text, s, e, max_chars)]
 
 
-def segment(text: str, lang: str | None = None) -> list[Segment]:
-    """Split `text` into units; headings become units and the `section` of what follows."""
+def _heading_key(line: str) -> str:
+    """How a heading line is matched against the headings a document's markup names."""
+    return " ".join(unicodedata.normalize("NFKC", line).split())
+
+
+def segment(text: str, lang: str | None = None, headings: Collection[str] = ()) -> list[Segment]:
+    """Split `text` into units; headings become units and the `section` of what follows.
+
+    A line is a heading when its wording reads as one (`is_heading`), or when the document's markup
+    makes it one and it is no longer than a heading may be: a Markdown `#` line (the marks are left out
+    of the unit) or a line whose text is one of `headings` (an HTML page's <h1>-<h6>), which may end
+    in a question mark ("What information do we collect?") or a full stop."""
     text = text or ""
     cjk_doc = is_cjk(text, lang)
+    marked = {_heading_key(h) for h in headings}
+    limits = _limits()
     units: list[Segment] = []
     section: str | None = None
     for a, b in _lines(text):
+        marks = _MARKDOWN_HEADING.match(text, a, b)
+        if marks:
+            a = marks.end()
         line = text[a:b]
         cjk = cjk_doc if lang else is_cjk(line) or (cjk_doc and not _LETTER.search(line))
-        if is_heading(line, cjk):
+        max_len = limits["max_heading_chars_cjk"] if cjk else limits["max_heading_chars_latin"]
+        explicit = (marks is not None or _heading_key(line) in marked) and len(line) <= max_len
+        if explicit or is_heading(line, cjk):
             units.append(Segment(a, b, line, is_heading=True, section=section))
             section = unicodedata.normalize("NFKC", line)
             continue

@@ -232,3 +232,20 @@ def test_utf8_with_a_few_bad_bytes_is_read_as_utf8_and_says_where(tmp_path):
     doc = read_document(truncated)
     assert doc.text.endswith("výmaz\ufffd") and "1 invalid UTF-8 byte sequence" in doc.warnings[0]
     assert str(truncated) in doc.warnings[0]
+
+
+def test_html_headings_are_sections_even_as_questions(tmp_path):
+    path = tmp_path / "policy.html"
+    path.write_text(
+        "<html><body><main><h1>Privacy Notice</h1><h2>What information do we collect?</h2>"
+        "<p>We collect your name. We also collect usage data.</p>"
+        "<details><summary>How long do we keep it?</summary><p>As long as necessary.</p></details>"
+        "<p><b>Important.</b> We never sell your data.</p></main></body></html>", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.headings == ["Privacy Notice", "What information do we collect?", "How long do we keep it?"]
+    units = segment(doc.text, headings=doc.headings)
+    sections = {u.text: u.section for u in units if not u.is_heading}
+    assert sections == {"We collect your name.": "What information do we collect?",
+                        "We also collect usage data.": "What information do we collect?",
+                        "As long as necessary.": "How long do we keep it?",
+                        "Important.": "How long do we keep it?", "We never sell your data.": "How long do we keep it?"}

@@ -96,3 +96,28 @@ def test_seed_files_fully_covered(seeds_dir):
         _check_invariants(text, units)
         assert sum(u.is_heading for u in units) >= 5, path.name
         assert not any(re.fullmatch(r"[\W_]+", u.text) for u in units)
+
+
+def test_headings_named_by_markup_may_read_like_sentences():
+    text = ("Privacy Policy\nWhat information do we collect?\nWe collect your name. We also collect usage data.\n"
+            "How long do we keep it?\nAs long as necessary.")
+    # by wording alone, a question is a sentence, not a heading
+    assert [u.text for u in segment(text, lang="en") if u.is_heading] == ["Privacy Policy"]
+    units = segment(text, lang="en", headings=["What information do we  collect?", "How long do we keep it?"])
+    assert [u.text for u in units if u.is_heading] == ["Privacy Policy", "What information do we collect?",
+                                                       "How long do we keep it?"]
+    assert [u.section for u in units if not u.is_heading] == ["What information do we collect?"] * 2 + [
+        "How long do we keep it?"]
+    # a line named as a heading but longer than any heading stays text, split into its sentences
+    long = "We collect data. " * 8
+    assert not any(u.is_heading for u in segment(long.strip(), lang="en", headings=[long.strip()]))
+
+
+def test_markdown_heading_marks_make_a_heading_and_are_left_out():
+    text = "# Privacy\n\n## What do we collect?\n\nWe collect your e-mail address.\n\n#hashtag is text."
+    units = segment(text, lang="en")
+    assert [(u.text, u.is_heading) for u in units] == [
+        ("Privacy", True), ("What do we collect?", True), ("We collect your e-mail address.", False),
+        ("#hashtag is text.", False)]
+    assert all(text[u.start:u.end] == u.text for u in units)
+    assert units[2].section == "What do we collect?"
