@@ -39,6 +39,7 @@ _HEADING_MARKER = re.compile(
 )
 # A Markdown ATX heading's marks ("## Data we collect"): the line is a heading, the marks not part of it.
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(?=\S)")
+_QUOTE_OR_URL = re.compile(r"[\"“”„«»]|://|www\.|\?.*\?")
 _KEY_VALUE = re.compile(r"[:：]\s*\S")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W_]")
@@ -94,14 +95,16 @@ def opens_block(line: str) -> bool:
     return bool(_ITEM_START.match(line) or _HEADING_MARKER.match(line))
 
 
-def is_heading(line: str, cjk: bool) -> bool:
-    """A short line that names a topic: no final punctuation, no `key: value`, not a list item."""
+def is_heading(line: str, cjk: bool, questions: bool = True) -> bool:
+    """A short line that names a topic: no final punctuation, no `key: value`, not a list item; with
+    `questions`, also a Latin-script line that is one question ("What information do we collect?")."""
     t = line.strip()
     limits = _limits()
     max_len = limits["max_heading_chars_cjk"] if cjk else limits["max_heading_chars_latin"]
     if not t or len(t) > max_len:
         return False
-    if t[-1] in _CLAUSE_END and not (t[-1] in "?？" and _HEADING_MARKER.match(t)):
+    question_heading = t[-1] in "?？" and (_HEADING_MARKER.match(t) or questions and _latin_question(t, cjk))
+    if t[-1] in _CLAUSE_END and not question_heading:
         return False
     if _KEY_VALUE.search(t) or _ITEM_START.match(t) or not _LETTER.search(t) or " | " in t:  # | : a table row
         return False
@@ -115,6 +118,13 @@ def is_heading(line: str, cjk: bool) -> bool:
         if re.search(r"[.!?]\s+\S", re.sub(r"^\d+(?:\.\d+)*\.?\s*", "", t)):
             return False
     return True
+
+
+def _latin_question(line: str, cjk: bool) -> bool:
+    """A line that is one question and nothing else, in a Latin-script text ("What information do we
+    collect?", "Welche Daten erheben wir?"): a heading, as policies word theirs. Not a quotation or a URL."""
+    return (not cjk and line.endswith("?") and not _QUOTE_OR_URL.search(line)
+            and not re.search(r"[.!?;:]\s", line))
 
 
 def _cjk_breaks(text: str, a: int, b: int) -> list[int]:

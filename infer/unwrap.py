@@ -66,15 +66,18 @@ def looks_wrapped(text: str) -> bool:
 
 
 def unwrap(text: str) -> str:
-    """`text` with wrapped lines joined into their paragraph's line; blank lines stay paragraph breaks."""
+    """`text` with wrapped lines joined into their paragraph's line; blank lines stay paragraph breaks. A
+    short line after an unfinished full one joins it unless it reads as a heading by its wording, a
+    question excepted (a paragraph's last line may well end in one)."""
     lines, cjk_lines, width = _layout(text)
     out: list[str] = []
     last, last_cjk = "", False  # the printed line before, as it was (out[-1] may have several joined)
     for i, line in enumerate(lines):
         cjk = i in cjk_lines
+        heading = is_heading(line, cjk, questions=False)
         if out and out[-1] and line and not opens_block(line) and not _ends_sentence(last) and (
                 _LOWER_START.match(line)
-                or (_full(last, last_cjk, width) and (_full(line, cjk, width) or not is_heading(line, cjk)))):
+                or (_full(last, last_cjk, width) and (_full(line, cjk, width) or not heading))):
             out[-1] = _glue(out[-1], line, cjk and last_cjk)
         else:
             out.append(line)

@@ -249,3 +249,11 @@ def test_html_headings_are_sections_even_as_questions(tmp_path):
                         "We also collect usage data.": "What information do we collect?",
                         "As long as necessary.": "How long do we keep it?",
                         "Important.": "How long do we keep it?", "We never sell your data.": "How long do we keep it?"}
+
+
+def test_a_wrapped_paragraphs_last_line_ending_in_a_question_still_joins():
+    text = ("We collect information when you contact us and when you ask how we use it, for instance your\n"
+            "Address?\n\nWhat do we collect?\nWe collect your name.")
+    assert unwrap(text).split("\n") == [
+        "We collect information when you contact us and when you ask how we use it, for instance your Address?", "",
+        "What do we collect?", "We collect your name."]

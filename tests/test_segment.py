@@ -99,18 +99,27 @@ def test_seed_files_fully_covered(seeds_dir):
 
 
 def test_headings_named_by_markup_may_read_like_sentences():
-    text = ("Privacy Policy\nWhat information do we collect?\nWe collect your name. We also collect usage data.\n"
-            "How long do we keep it?\nAs long as necessary.")
-    # by wording alone, a question is a sentence, not a heading
-    assert [u.text for u in segment(text, lang="en") if u.is_heading] == ["Privacy Policy"]
-    units = segment(text, lang="en", headings=["What information do we  collect?", "How long do we keep it?"])
-    assert [u.text for u in units if u.is_heading] == ["Privacy Policy", "What information do we collect?",
-                                                       "How long do we keep it?"]
-    assert [u.section for u in units if not u.is_heading] == ["What information do we collect?"] * 2 + [
-        "How long do we keep it?"]
+    text = ("隐私政策\n我们如何收集您的信息？\n我们会收集您的手机号码。\nCookies and similar technologies.\n"
+            "We use cookies.")
+    # by wording alone, a Chinese question without a number and a line ending in a full stop are sentences
+    assert [u.text for u in segment(text) if u.is_heading] == ["隐私政策"]
+    units = segment(text, headings=["我们如何收集您的信息？", "Cookies and  similar technologies."])
+    assert [u.text for u in units if u.is_heading] == ["隐私政策", "我们如何收集您的信息？",
+                                                       "Cookies and similar technologies."]
+    assert [u.section for u in units if not u.is_heading] == ["我们如何收集您的信息?",  # sections are NFKC
+                                                              "Cookies and similar technologies."]
     # a line named as a heading but longer than any heading stays text, split into its sentences
     long = "We collect data. " * 8
     assert not any(u.is_heading for u in segment(long.strip(), lang="en", headings=[long.strip()]))
+
+
+def test_a_line_that_is_one_question_is_a_heading_in_latin_script():
+    text = ("What information do we collect?\nWe collect your name.\nWelche Daten erheben wir?\nIhre E-Mail.\n"
+            'See "How do we use it?\nDo we sell data? No.\nhttps://example.com/help?\n'
+            "我们如何收集您的信息？\n我们会收集您的手机号码。")
+    units = segment(text)
+    assert [u.text for u in units if u.is_heading] == ["What information do we collect?", "Welche Daten erheben wir?"]
+    assert units[1].section == "What information do we collect?" and units[3].section == "Welche Daten erheben wir?"
 
 
 def test_markdown_heading_marks_make_a_heading_and_are_left_out():
