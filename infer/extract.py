@@ -277,8 +277,13 @@ def _document_of(data: bytes, path: Path) -> Document:
         raise InputError(path, f"unsupported file type {path.suffix or '(no suffix)'}: {e.problem}; "
                                f"clausetag reads {' '.join(supported_suffixes())}") from None
     if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
-        text, headings = extract_html(text, path)
-        return doc(flatten_tables(text), headings=headings, warnings=warnings)
+        text, headings = extract_html(text, path)  # a <pre> block may be hard-wrapped text
+        return doc(_unwrapped(flatten_tables(text)), headings=headings, warnings=warnings)
     if path.suffix.lower() in _input_settings()["table_suffixes"]:
         text = flatten_tables(text)
-    return doc(unwrap(text) if looks_wrapped(text) else text, warnings=warnings)
+    return doc(_unwrapped(text), warnings=warnings)
+
+
+def _unwrapped(text: str) -> str:
+    """`text` with its hard wraps undone if it reads as hard-wrapped (pdftotext output, e-mail, <pre>)."""
+    return unwrap(text) if looks_wrapped(text) else text

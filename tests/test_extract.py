@@ -160,6 +160,15 @@ def test_text_files_are_unwrapped_only_when_hard_wrapped(tmp_path, seeds_dir):
     assert read_document(wrapped).text.split("\n") == ["Privacy Policy", ""] + "\n\n".join(PARAGRAPHS).split("\n")
     for seed in sorted(seeds_dir.glob("*.txt")):  # one paragraph per line: read as they are
         assert read_document(seed).text == seed.read_text(encoding="utf-8").removeprefix("\ufeff"), seed.name
+    # the same text in an HTML page's <pre> block, or a printed line per <p> (PDFs turned into HTML), is
+    # unwrapped too
+    pre = tmp_path / "pre.html"
+    pre.write_text("<html><body><pre>" + wrapped.read_text(encoding="utf-8") + "</pre></body></html>", encoding="utf-8")
+    lines = tmp_path / "lines.html"
+    lines.write_text("<html><body><main>" + "".join(f"<p>{x}</p>" for x in wrapped.read_text(encoding="utf-8")
+                                                    .split("\n")) + "</main></body></html>", encoding="utf-8")
+    for page in (pre, lines):
+        assert [x for x in read_document(page).text.split("\n") if x] == ["Privacy Policy", *PARAGRAPHS]
 
 
 def test_word_documents_keep_paragraph_and_table_order(tmp_path):
