@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from clausetag.records import Document
 from clausetag.settings import defaults
 from clausetag.wording import counted
 
+#: The WordprocessingML namespace, as lxml spells tags and attributes in it.
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 #: What an undecodable byte sequence becomes in a file read as UTF-8 despite a few of them.
 REPLACEMENT = "\ufffd"
 
@@ -180,9 +183,31 @@ def _is_header_row(row) -> bool:
     return bool(runs) and all(r.bold for r in runs)
 
 
-def _docx_blocks(container, parent) -> list[str]:
+def _is_docx_heading(paragraph) -> bool:
+    """A Word paragraph styled as a heading: an outline level (on it or its style, as Word's built-in
+    heading styles have), or a style named as one ("Heading 2", "Title", "标题 1")."""
+    style = paragraph.style
+    for element in (paragraph._p, *(s.element for s in _style_chain(style))):
+        p_pr = element.find(_W + "pPr")
+        level = p_pr.find(_W + "outlineLvl") if p_pr is not None else None
+        if level is not None:
+            return int(level.get(_W + "val", "9")) < 9  # 9: body text
+    return bool(style is not None and re.match(r"(?i)(heading|title|标题)\b", style.name or ""))
+
+
+def _style_chain(style) -> list:
+    """A paragraph style and the styles it is based on, nearest first."""
+    chain = []
+    while style is not None and style not in chain:
+        chain.append(style)
+        style = style.base_style
+    return chain
+
+
+def _docx_blocks(container, parent, headings: list[str]) -> list[str]:
     """Lines of the paragraphs and tables among `container`'s children, in order; the content of content
-    controls (`w:sdt`, which templates and forms wrap text in) included."""
+    controls (`w:sdt`, which templates and forms wrap text in) included. Heading paragraphs' text is
+    also added to `headings`."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -190,26 +215,31 @@ def _docx_blocks(container, parent) -> list[str]:
     for child in container.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            lines.append(Paragraph(child, parent).text)
+            paragraph = Paragraph(child, parent)
+            lines.append(paragraph.text)
+            if paragraph.text.strip() and _is_docx_heading(paragraph):
+                headings.append(" ".join(paragraph.text.split()))
         elif tag == "tbl":
             lines += _docx_table(Table(child, parent)) + [""]  # "": keeps consecutive tables apart
         elif tag == "sdt":
             for content in child.iterchildren():
                 if content.tag.endswith("}sdtContent"):
-                    lines += _docx_blocks(content, parent)
+                    lines += _docx_blocks(content, parent, headings)
     return lines
 
 
-def extract_docx(data: bytes, path: Path) -> str:
-    """Paragraphs and tables of a Word document, in order; tables as pipe-table lines."""
+def extract_docx(data: bytes, path: Path) -> tuple[str, list[str]]:
+    """Paragraphs and tables of a Word document, in order, tables as pipe-table lines; and the text of
+    its heading paragraphs, which the segmenter takes as headings even when worded as a sentence."""
     import docx
 
+    headings: list[str] = []
     try:
         document = docx.Document(io.BytesIO(data))
-        lines = _docx_blocks(document.element.body, document._body)
+        lines = _docx_blocks(document.element.body, document._body, headings)
     except Exception as e:  # noqa: BLE001 - a damaged package raises zipfile, lxml and KeyError kinds
         raise InputError(path, f"unreadable Word document ({type(e).__name__}: {str(e)[:80]})") from None
-    return "\n".join(lines)
+    return "\n".join(lines), headings
 
 
 #: The path that stands for standard input (`clausetag label -`, e.g. after `pdftotext policy.pdf -`),
@@ -268,7 +298,8 @@ def _document_of(data: bytes, path: Path) -> Document:
     if kind == "pdf" or data.startswith(b"%PDF-"):
         return doc(unwrap(extract_pdf(data, path)))  # a page's lines are always wrapped
     if kind == "docx":
-        return doc(flatten_tables(extract_docx(data, path)))
+        text, headings = extract_docx(data, path)
+        return doc(flatten_tables(text), headings=headings)
     try:
         text, warnings = decode_bytes(data, path)
     except InputError as e:

@@ -266,3 +266,25 @@ def test_a_wrapped_paragraphs_last_line_ending_in_a_question_still_joins():
     assert unwrap(text).split("\n") == [
         "We collect information when you contact us and when you ask how we use it, for instance your Address?", "",
         "What do we collect?", "We collect your name."]
+
+
+def test_word_heading_paragraphs_are_headings_even_as_sentences(tmp_path):
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    d = docx.Document()
+    d.add_heading("Cookies and similar technologies.", 1)  # a built-in heading style, ending in a full stop
+    d.add_paragraph("We use cookies to keep you signed in.")
+    wps = d.styles.add_style("标题 2", WD_STYLE_TYPE.PARAGRAPH)  # a heading style by name only (WPS, templates)
+    d.add_paragraph("我们如何收集您的信息？", style=wps)
+    d.add_paragraph("我们会收集您的手机号码。")
+    d.add_paragraph("Note the following.", style="Quote")  # another style: its wording decides
+    path = tmp_path / "policy.docx"
+    d.save(path)
+    doc = read_document(path)
+    assert doc.headings == ["Cookies and similar technologies.", "我们如何收集您的信息？"]
+    units = segment(doc.text, headings=doc.headings)
+    assert [(u.text, u.is_heading) for u in units] == [
+        ("Cookies and similar technologies.", True), ("We use cookies to keep you signed in.", False),
+        ("我们如何收集您的信息？", True), ("我们会收集您的手机号码。", False), ("Note the following.", False)]
+    assert units[3].section == "我们如何收集您的信息?" and units[4].section == "我们如何收集您的信息?"
