@@ -198,3 +198,17 @@ def test_one_policy_is_counted_in_the_singular(tmp_path):
     assert "1 policy (1 labeled)" in r.stdout
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "1 policy (1 labeled), 1 unit<" in page and "beta.txt — 1 unit, en, 7 categories never" in page and "(1 unit)" in page
+
+
+def test_a_transfer_abroad_tagged_as_for_international_users_is_found(tmp_path):
+    path = tmp_path / "labels.jsonl"
+    recs = [unit("t.txt", 0, "en", "Your data may be transferred to the United States under the Standard Contractual "
+                 "Clauses.", "specific_audiences", 0.9),
+            unit("t.txt", 1, "en", "Children under 13 may not use the service.", "specific_audiences", 0.9),
+            summary("t.txt", "en", 2)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    r = clausetag("report", path, "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    items = {c["item"]: c for c in json.loads((tmp_path / "out" / "coverage.json").read_text())["policies"][0]["checklist"]}
+    for item in ("pipl:cross_border", "gdpr:third_country_transfers"):
+        assert items[item]["status"] == "found" and [e["id"] for e in items[item]["evidence"]] == ["t.txt#0"]
