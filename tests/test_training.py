@@ -48,6 +48,21 @@ def test_config_errors_name_the_file(tmp_path):
     assert parse_config(src + 'fuse = false\nquantize_ops = ["MatMul", "Gather"]\n', "y.toml").onnx["fuse"] is False
 
 
+def test_opp115_validation_is_scored_when_opp115_is_trained_on_unless_said_otherwise(tmp_path):
+    from clausetag.train.data import build_data, opp115_validation
+
+    own = 'name = "own"\nmethod = "tfidf"\n[[sources]]\nspec = "jsonl:data/seeds"\n'
+    assert opp115_validation(parse_config(own, "own.toml")) == ""
+    assert opp115_validation(parse_config(own + '[validation]\nopp115 = "opp115:validation"\n', "o.toml")) != ""
+    mixed = own + '[[sources]]\nspec = "opp115:train"\n'
+    assert opp115_validation(parse_config(mixed, "m.toml")) == "opp115:validation"
+    assert opp115_validation(parse_config(mixed + '[validation]\nopp115 = ""\n', "m.toml")) == ""
+    # a model of one's own annotations trains where no corpus is: nothing but the JSONL is read
+    cfg = parse_config(own + '[validation]\nholdout_docs = ["003_b7ec3afbff0be310.txt"]\n', "own.toml")
+    data = build_data(cfg, corpora_root=tmp_path / "no-corpora-here")
+    assert list(data.validation) == ["jsonl:data/seeds"] and len(data.validation["jsonl:data/seeds"]) > 100
+
+
 def test_split_by_document_is_stable_and_disjoint():
     from clausetag.train.data import split_docs
 

@@ -26,7 +26,9 @@ class SourceSpec:
 
 @dataclass
 class ValidationSpec:
-    opp115: str = "opp115:validation"  # OPP-115's own validation split ("" to skip)
+    # OPP-115's own validation split: "auto" scores it when an opp115 source is trained on, a spec
+    # ("opp115:validation") always, "" never
+    opp115: str = "auto"
     capp130_fraction: float = 0.15  # whole rw_N policies held out, chosen by a seeded hash
     seeds: str = "none"  # "none": seeds only train; "all": seeds only validate
     holdout_docs: list[str] = field(default_factory=list)  # documents of jsonl sources that validate

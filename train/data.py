@@ -77,8 +77,9 @@ def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
             "validation_units": len(held), "docs": len({u.doc for u in units}),
             "sha256_16": _hash_units(units), "noise_labels_ignored": sum(corpus.noise.values()),
         })
-    if cfg.validation.opp115:
-        validation[cfg.validation.opp115] = load_source(cfg.validation.opp115, corpora_root).mapped(target)
+    opp115 = opp115_validation(cfg)
+    if opp115:
+        validation[opp115] = load_source(opp115, corpora_root).mapped(target)
     if cfg.validation.max_units:
         validation = {k: v if len(v) <= cfg.validation.max_units else rng.sample(v, cfg.validation.max_units)
                       for k, v in validation.items()}
@@ -88,6 +89,15 @@ def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
     summary["validation_units"] = {k: len(v) for k, v in validation.items()}
     summary["capp130_validation_docs"] = sorted(val_docs or [], key=lambda d: int(d.split("_")[1]))
     return TrainingData(train, validation, summary)
+
+
+def opp115_validation(cfg: TrainConfig) -> str:
+    """The OPP-115 validation spec a config scores ("" for none); "auto": its own split when an OPP-115
+    source is trained on, so a model of one's own data needs no OPP-115 corpus and is not tuned on it."""
+    spec = cfg.validation.opp115
+    if spec == "auto":
+        return "opp115:validation" if any(s.spec.split(":")[0] == "opp115" for s in cfg.sources) else ""
+    return spec
 
 
 def matrix(units: list[Unit], taxonomy: Taxonomy):
