@@ -100,7 +100,8 @@ CSV_COLUMNS = ["type", "doc", "id", "start", "end", "lang", "section", "text", "
 
 
 def to_csv(records: list[dict], labels: list[str]) -> str:
-    """One row per unit; a document's error or warnings as rows of type `error` or `warning`."""
+    """One row per unit; a document's error or warnings as rows of type `error` or `warning`. UTF-8 with a
+    byte-order mark, so that Excel reads Chinese and Czech text right (as `clausetag report`'s CSV)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(CSV_COLUMNS + [f"score_{l}" for l in labels] + ["error", "warning"])
@@ -113,7 +114,7 @@ def to_csv(records: list[dict], labels: list[str]) -> str:
             w.writerow([ERROR_RECORD, r["doc"], *blank, r["error"], ""])
         elif r["type"] == SUMMARY_RECORD:
             w.writerows(["warning", r["doc"], *blank, "", warning] for warning in r.get("warnings") or [])
-    return buf.getvalue()
+    return "\ufeff" + buf.getvalue()
 
 
 def finalize(partial: Path, out: Path, fmt: str, labels: list[str], meta: dict) -> None:

@@ -172,8 +172,9 @@ def test_other_formats(tiny_model, seeds_dir, tmp_path, fmt):
     if fmt == "csv":
         import csv
 
-        rows = list(csv.DictReader(text.splitlines()))
-        assert len(rows) > 100 and "score_contact" in rows[0]
+        assert text.startswith("\ufeff")  # a byte-order mark: Excel then reads UTF-8
+        rows = list(csv.DictReader(text.removeprefix("\ufeff").splitlines()))
+        assert len(rows) > 100 and rows[0]["type"] == "unit" and "score_contact" in rows[0]
     else:
         assert "<input type='checkbox' value='contact'" in text and "http" not in text.split("<main>")[0]
 
