@@ -91,7 +91,7 @@ def test_a_document_without_any_clause_is_flagged(labeler, tmp_path):
 
     from clausetag.infer.output import to_csv
 
-    rows = list(csv.DictReader(to_csv(records, labeler.labels).splitlines()))
+    rows = list(csv.DictReader(to_csv(records, labeler.labels).removeprefix("\ufeff").splitlines()))
     assert [(r["type"], r["doc"]) for r in rows][-1] == ("warning", "app.html")
     assert "no clause found" in rows[-1]["warning"] and rows[0]["type"] == "unit" and rows[0]["warning"] == ""
 
