@@ -24,9 +24,8 @@ def _note_unsupported(files: list[Path], shown: int = 5) -> None:
     """One stderr line for the files of the given folders that are not read (unknown suffix)."""
     suffixes = sorted({f.suffix.lower() or "(no suffix)" for f in files})
     names = ", ".join(str(f) for f in files[:shown]) + (f" and {len(files) - shown} more" if len(files) > shown else "")
-    print(f"clausetag: note: {counted(len(files), 'file')} in the folders given "
-          f"{'are' if len(files) != 1 else 'is'} not a supported type ({' '.join(suffixes)}) and "
-          f"{'were' if len(files) != 1 else 'was'} left out: {names}. Supported: {' '.join(supported_suffixes())}; "
+    print(f"clausetag: note: left out {counted(len(files), 'file')} in the folders given, not a supported type "
+          f"({' '.join(suffixes)}): {names}. Supported: {' '.join(supported_suffixes())}; "
           "a file named on the command line is read as text whatever its suffix.", file=sys.stderr)
 
 

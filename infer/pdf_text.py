@@ -50,12 +50,13 @@ def drop_page_furniture(pages: list[str]) -> list[str]:
     settings = defaults()["input"]
     depth = settings["furniture_lines"]
     split = [page.split("\n") for page in pages]
-    edges = [_edges(lines, depth) for lines in split]
-    counts = Counter(shape for lines, idx in zip(split, edges) for shape in {_shape(lines[i]) for i in idx})
+    # each page's edge lines (index -> shape), the shapes worked out once
+    edges = [{i: _shape(lines[i]) for i in _edges(lines, depth)} for lines in split]
+    counts = Counter(shape for shapes in edges for shape in set(shapes.values()))
     recurring = {shape for shape, n in counts.items()
                  if len(pages) >= 3 and n >= max(2, settings["furniture_min_share"] * len(pages))}
     kept = []
-    for lines, idx in zip(split, edges):
+    for lines, shapes in zip(split, edges):
         kept.append("\n".join(line for i, line in enumerate(lines)
-                              if i not in idx or not (_PAGE_NUMBER.match(line.strip()) or _shape(line) in recurring)))
+                              if i not in shapes or not (_PAGE_NUMBER.match(line.strip()) or shapes[i] in recurring)))
     return kept
