@@ -133,6 +133,8 @@ def label(
     encoder: Optional[str] = typer.Option(None, help="Where the model's base encoder is (Hugging Face id or "
                                           "local path; default: the one named in the model)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or final counts (the counts still print when a document failed)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="The language of every document (ISO 639-1 code, "
+                                       "e.g. cs), instead of detecting it per document and unit."),
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
     from clausetag.infer.batch import run_batch
@@ -152,8 +154,14 @@ def label(
         fail("--resume cannot continue standard input (-); label it again without --resume")
     if output is not None and (problem := file_output_problem(output)):
         fail(problem)
+    if lang is not None:
+        from clausetag.infer.language import known_languages
+
+        lang = lang.strip().lower()
+        if lang not in known_languages():
+            fail(f"--lang {lang!r} is not a language code clausetag knows; one of: {' '.join(known_languages())}")
     try:
-        stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder)
+        stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang)
     except ModelError as e:
         fail(str(e))
     except OSError as e:  # e.g. the disk filled while writing the output; the partial file keeps what was done

@@ -31,7 +31,7 @@ def _note_unsupported(files: list[Path], shown: int = 5) -> None:
 
 def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, backend: str = "torch",
               resume: bool = False, max_mb: float | None = None, threads: int | None = None,
-              quiet: bool = False, encoder: str | None = None) -> dict:
+              quiet: bool = False, encoder: str | None = None, lang: str | None = None) -> dict:
     """Label `inputs`; returns counts {documents, labeled, failed, units, skipped, unsupported}."""
     labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder)
     unsupported: list[Path] = []
@@ -60,7 +60,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
                 stats["skipped"] += 1
                 bar.update(1)
                 continue
-            result = labeler.label_document(path, max_mb)
+            result = labeler.label_document(path, max_mb, lang)
             records = [prediction_record(p) for p in result.predictions]
             for warning in result.warnings:
                 print(f"clausetag: warning: {warning}", file=sys.stderr)

@@ -142,15 +142,16 @@ class Labeler:
         units, _ = self.units_of_text(text, doc, lang)
         return self.label_units(units)
 
-    def label_document(self, path: str | Path, max_mb: float | None = None) -> DocumentResult:
-        """Label one file; a user error becomes `DocumentResult.error` instead of an exception."""
+    def label_document(self, path: str | Path, max_mb: float | None = None, lang: str | None = None) -> DocumentResult:
+        """Label one file; a user error becomes `DocumentResult.error` instead of an exception. `lang`
+        forces the language of every unit (segmentation rules, the TF-IDF part used) instead of detecting it."""
         name = input_path(path).name
         path = Path(path)
         try:
             if kind_of(path) == "jsonl":
-                return self._label_jsonl(path)
+                return self._label_jsonl(path, lang)
             document = read_document(path, max_mb)
-            units, langs = self.units_of_text(document.text, document.doc, headings=document.headings)
+            units, langs = self.units_of_text(document.text, document.doc, lang, document.headings)
             if not units:
                 raise InputError(path, "no text to label after extraction")
             predictions = self.label_units(units)
@@ -174,26 +175,28 @@ class Labeler:
                 "policy, and was its text read? A web page that builds its text with JavaScript, for one, has "
                 "none to read"]
 
-    def _label_jsonl(self, path: Path) -> DocumentResult:
-        """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`), labeled line by line."""
+    def _label_jsonl(self, path: Path, lang: str | None = None) -> DocumentResult:
+        """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`), labeled line by line; a unit
+        without `lang` gets `lang` when given, else its detected language."""
         units = []
         for n, d in json_objects(path, lambda n, problem: InputError(path, f"line {n}: {problem}" if n else problem)):
             if d.get("type") in OUTPUT_ONLY_RECORDS:  # an earlier `label` output: its units are re-labeled
                 continue
             if not isinstance(d.get("text"), str) or not d["text"].strip():
                 raise InputError(path, f"line {n}: needs a non-empty string field 'text'")
-            lang = d.get("lang") or detect(d["text"])[0]
-            units.append(Unit(id=str(d.get("id", f"{path.name}#{n}")), doc=str(d.get("doc", path.name)), lang=lang,
+            unit_lang = d.get("lang") or lang or detect(d["text"])[0]
+            units.append(Unit(id=str(d.get("id", f"{path.name}#{n}")), doc=str(d.get("doc", path.name)), lang=unit_lang,
                               text=d["text"], section=d.get("section"), source="jsonl"))
         if not units:
             raise InputError(path, "no units in JSONL file")
         langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
         return DocumentResult(path.name, str(path), self.label_units(units), languages=langs)
 
-    def label_files(self, paths: Iterable[str | Path], max_mb: float | None = None) -> Iterator[DocumentResult]:
+    def label_files(self, paths: Iterable[str | Path], max_mb: float | None = None,
+                    lang: str | None = None) -> Iterator[DocumentResult]:
         """Stream results document by document (a 10,000-file batch never sits in memory)."""
         for path in expand_inputs(paths):
-            yield self.label_document(path, max_mb)
+            yield self.label_document(path, max_mb, lang)
 
 
 def scores_array(predictions: list[Prediction], labels: list[str]) -> np.ndarray:

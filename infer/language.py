@@ -30,3 +30,8 @@ def unit_language(text: str, doc_lang: str, min_letters: int = 20, min_prob: flo
         return doc_lang
     lang, prob = detect(text)
     return lang if prob >= min_prob and lang != "und" else doc_lang
+
+
+def known_languages() -> list[str]:
+    """The ISO 639-1 codes the identifier knows, which `--lang` accepts."""
+    return sorted(_identifier().nb_classes)

@@ -268,3 +268,19 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
     out = tmp_path / "o.jsonl"
     r = clausetag("label", tmp_path / "none.txt", "-m", tiny_model, "--backend", "onnx", "-o", out, "-q")
     assert r.returncode == 1 and "none.txt" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_lang_option_sets_every_units_language(tiny_model, tmp_path):
+    policy = tmp_path / "short.txt"
+    policy.write_text("Kontakt\nNapište nám.\n", encoding="utf-8")  # too short to tell its language
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "Ochrana dat"}\n{"text": "We share data.", "lang": "en"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = clausetag("label", policy, rows, "-m", tiny_model, "-o", out, "--lang", "CS", "-q")
+    assert r.returncode == 0, r.stderr
+    units = [x for x in records(out) if x["type"] == "unit"]
+    # every unit of a file, and each JSONL unit without its own `lang`, is taken to be Czech
+    assert [(x["doc"], x["lang"]) for x in units] == [("short.txt", "cs"), ("short.txt", "cs"), ("rows.jsonl", "cs"),
+                                                      ("rows.jsonl", "en")]
+    r = clausetag("label", policy, "-m", tiny_model, "-o", out, "--lang", "czech")
+    assert r.returncode == 2 and "--lang 'czech' is not a language code" in r.stderr and " cs " in r.stderr
