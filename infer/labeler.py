@@ -86,12 +86,33 @@ def expand_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
             yield p
 
 
+class ScoreCache:
+    """Units' scores by (language, section, text), the oldest dropped beyond `size` entries (0: none kept).
+    A unit's scores depend on nothing else, so a sentence that recurs in a batch is scored once."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._scores: dict[tuple, np.ndarray] = {}
+
+    def lookup(self, keys) -> dict[tuple, np.ndarray]:
+        return {k: self._scores[k] for k in keys if k in self._scores}
+
+    def add(self, scores: dict[tuple, np.ndarray]) -> None:
+        if not self.size:
+            return
+        self._scores.update(scores)
+        while len(self._scores) > self.size:
+            del self._scores[next(iter(self._scores))]
+
+
 class Labeler:
     """Segment, identify language, score and decide labels."""
 
-    def __init__(self, model: Model, batch_size: int | None = None):
+    def __init__(self, model: Model, batch_size: int | None = None, score_cache_units: int | None = None):
+        settings = defaults()["labeler"]
         self.model = model
-        self.batch_size = batch_size or defaults()["labeler"]["batch_size"]
+        self.batch_size = batch_size or settings["batch_size"]
+        self.cache = ScoreCache(settings["score_cache_units"] if score_cache_units is None else score_cache_units)
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, backend: str = "torch", threads: int | None = None,
@@ -119,7 +140,16 @@ class Labeler:
         if not units:
             return []
         langs = [u.lang for u in units]
-        scores = self.model.scores([u.text for u in units], [u.section for u in units], self.batch_size, langs)
+        keys = [(u.lang, u.section, u.text) for u in units]
+        distinct = list(dict.fromkeys(keys))
+        known = self.cache.lookup(distinct)
+        todo = [k for k in distinct if k not in known]
+        if todo:
+            fresh = dict(zip(todo, self.model.scores([k[2] for k in todo], [k[1] for k in todo], self.batch_size,
+                                                     [k[0] for k in todo])))
+            self.cache.add(fresh)
+            known.update(fresh)
+        scores = np.stack([known[k] for k in keys])
         decisions = self.model.decide(scores, langs)
         names = self.labels
         return [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))

@@ -284,3 +284,32 @@ def test_lang_option_sets_every_units_language(tiny_model, tmp_path):
                                                       ("rows.jsonl", "en")]
     r = clausetag("label", policy, "-m", tiny_model, "-o", out, "--lang", "czech")
     assert r.returncode == 2 and "--lang 'czech' is not a language code" in r.stderr and " cs " in r.stderr
+
+
+def test_recurring_units_are_scored_once_with_the_same_result(tiny_model):
+    from clausetag.infer.labeler import Labeler
+
+    cached = Labeler.load(tiny_model, score_cache_units=3)
+    plain = Labeler(cached.model, score_cache_units=0)
+    scored: list[str] = []
+    score = cached.model.scores
+
+    def counting(texts, *args, **kwargs):
+        scored.extend(texts)
+        return score(texts, *args, **kwargs)
+
+    cached.model.scores = counting
+    text = "Data\nWe collect your e-mail address.\nWe collect your e-mail address.\nWe share it with partners."
+    first = cached.label_text(text, doc="a")
+    assert scored == ["Data", "We collect your e-mail address.", "We share it with partners."]  # the repeat once
+    second = cached.label_text("Data\nWe share it with partners.\nContact us.", doc="b")
+    assert scored[3:] == ["Contact us."]  # the others were kept from the document before
+    cached.label_text("Data\nWe collect your e-mail address.", doc="c")
+    assert scored[4:] == ["Data"]  # kept no longer: only the 3 latest are, and "Data" was the oldest
+    again = cached.label_text("Other\nWe share it with partners.", doc="d")
+    assert scored[5:] == ["Other", "We share it with partners."]  # another section: another unit
+    for predictions, text in ((first, text), (second, "Data\nWe share it with partners.\nContact us.")):
+        expected = plain.label_text(text, doc="x")  # scored in other batches: float rounding may differ
+        assert [p.labels for p in predictions] == [p.labels for p in expected]
+        assert [p.scores for p in predictions] == [pytest.approx(p.scores, abs=1e-5) for p in expected]
+    assert again[1].unit.section == "Other"
