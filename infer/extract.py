@@ -105,7 +105,7 @@ def _mostly_utf8(data: bytes, path: Path, first_bad: int) -> tuple[str, list[str
 def extract_html(raw: str, path: Path) -> tuple[str, list[str]]:
     """An HTML page's main text (trafilatura: navigation, scripts and styles dropped) and the text of
     its headings (<h1>-<h6>, an accordion's <summary>), which the segmenter takes as headings even
-    where they read like a sentence ("What information do we collect?")."""
+    where they read like a sentence ("我们如何收集您的信息？", "Cookies.")."""
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)

@@ -97,7 +97,7 @@ def opens_block(line: str) -> bool:
 
 def is_heading(line: str, cjk: bool, questions: bool = True) -> bool:
     """A short line that names a topic: no final punctuation, no `key: value`, not a list item; with
-    `questions`, also a Latin-script line that is one question ("What information do we collect?")."""
+    `questions`, also a line (not CJK) that is one question ("What information do we collect?")."""
     t = line.strip()
     limits = _limits()
     max_len = limits["max_heading_chars_cjk"] if cjk else limits["max_heading_chars_latin"]
@@ -121,7 +121,7 @@ def is_heading(line: str, cjk: bool, questions: bool = True) -> bool:
 
 
 def _latin_question(line: str, cjk: bool) -> bool:
-    """A line that is one question and nothing else, in a Latin-script text ("What information do we
+    """A line that is one question and nothing else, in a text not written in CJK ("What information do we
     collect?", "Welche Daten erheben wir?"): a heading, as policies word theirs. Not a quotation or a URL."""
     return (not cjk and line.endswith("?") and not _QUOTE_OR_URL.search(line)
             and not re.search(r"[.!?;:]\s", line))
@@ -230,8 +230,8 @@ def segment(text: str, lang: str | None = None, headings: Collection[str] = ()) 
 
     A line is a heading when its wording reads as one (`is_heading`), or when the document's markup
     makes it one and it is no longer than a heading may be: a Markdown `#` line (the marks are left out
-    of the unit) or a line whose text is one of `headings` (an HTML page's <h1>-<h6>), which may end
-    in a question mark ("What information do we collect?") or a full stop."""
+    of the unit) or a line whose text is one of `headings` (an HTML page's <h1>-<h6>, a Word heading
+    paragraph), which may end in a question mark ("我们如何收集您的信息？") or a full stop ("Cookies.")."""
     text = text or ""
     cjk_doc = is_cjk(text, lang)
     marked = {_heading_key(h) for h in headings}
