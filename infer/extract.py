@@ -132,9 +132,10 @@ def extract_html(raw: str, path: Path) -> tuple[str, list[str]]:
     return text, [h for h in headings if h]
 
 
-def extract_pdf(data: bytes, path: Path) -> str:
+def extract_pdf(data: bytes, path: Path) -> tuple[str, list[str]]:
     """A PDF's text layer without page numbers and running headers/footers, and without the spaces a font
-    change puts into Chinese text; its lines still as the pages print them."""
+    change puts into Chinese text, its lines still as the pages print them; and the titles of its outline
+    (bookmarks, which Word and other writers make from the headings), taken as headings."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -147,6 +148,7 @@ def extract_pdf(data: bytes, path: Path) -> str:
             except Exception:  # noqa: BLE001
                 raise InputError(path, "encrypted PDF (password needed)") from None
         pages = [page.extract_text() or "" for page in reader.pages]
+        headings = _outline_titles(reader.outline)
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
@@ -154,7 +156,18 @@ def extract_pdf(data: bytes, path: Path) -> str:
     if not "".join(pages).strip():
         raise InputError(path, "PDF without a text layer (scanned?); run OCR first")
     text = "\n".join(page.strip("\n") for page in drop_page_furniture(pages))  # sentences run on over pages
-    return tighten_cjk_spacing(text)
+    return tighten_cjk_spacing(text), [tighten_cjk_spacing(h) for h in headings]
+
+
+def _outline_titles(outline) -> list[str]:
+    """The titles of a PDF outline, nested entries included, whitespace collapsed."""
+    titles = []
+    for entry in outline:
+        if isinstance(entry, list):
+            titles += _outline_titles(entry)
+        elif title := " ".join(str(getattr(entry, "title", "") or "").split()):
+            titles.append(title)
+    return titles
 
 
 def _docx_table(table) -> list[str]:
@@ -296,7 +309,8 @@ def _document_of(data: bytes, path: Path) -> Document:
     doc = lambda text, **kw: Document(doc=path.name, text=text, path=str(path), **kw)  # noqa: E731
     kind = kind_of(path)
     if kind == "pdf" or data.startswith(b"%PDF-"):
-        return doc(unwrap(extract_pdf(data, path)))  # a page's lines are always wrapped
+        text, headings = extract_pdf(data, path)
+        return doc(unwrap(text), headings=headings)  # a page's lines are always wrapped
     if kind == "docx":
         text, headings = extract_docx(data, path)
         return doc(flatten_tables(text), headings=headings)

@@ -288,3 +288,26 @@ def test_word_heading_paragraphs_are_headings_even_as_sentences(tmp_path):
         ("Cookies and similar technologies.", True), ("We use cookies to keep you signed in.", False),
         ("我们如何收集您的信息？", True), ("我们会收集您的手机号码。", False), ("Note the following.", False)]
     assert units[3].section == "我们如何收集您的信息?" and units[4].section == "我们如何收集您的信息?"
+
+
+def test_pdf_outline_titles_are_headings(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    plain = tmp_path / "plain.pdf"
+    write_pdf(plain, ["Privacy Notice", "Cookies and similar technologies.", "We use cookies to keep you signed in.",
+                      "Your choices.", "You can turn cookies off in your browser."])
+    writer = PdfWriter()
+    writer.append(PdfReader(plain))
+    top = writer.add_outline_item(title="Privacy Notice", page_number=0)
+    # nested entries, as Word makes them from its headings
+    writer.add_outline_item(title="Cookies and  similar technologies.", page_number=0, parent=top)
+    writer.add_outline_item(title="Your choices.", page_number=0, parent=top)
+    path = tmp_path / "bookmarked.pdf"
+    with path.open("wb") as f:
+        writer.write(f)
+    doc = read_document(path)
+    assert doc.headings == ["Privacy Notice", "Cookies and similar technologies.", "Your choices."]
+    units = segment(doc.text, headings=doc.headings)
+    assert [u.text for u in units if u.is_heading] == doc.headings
+    assert units[-1].section == "Your choices."
+    assert read_document(plain).headings == []  # without an outline, wording alone decides
