@@ -120,8 +120,8 @@ def corpora(
 
 @app.command()
 def label(
-    inputs: list[Path] = typer.Argument(..., help="Files or directories (.txt .md .html .pdf .docx, or .jsonl of "
-                                        "units); - reads standard input."),
+    inputs: list[str] = typer.Argument(..., help="Files or directories (.txt .md .html .pdf .docx, or .jsonl of "
+                                       "units), http(s) addresses of policies; - reads standard input."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl, csv or html (default: from -o's "
                                       "suffix, .csv or .html; otherwise jsonl)."),

@@ -9,7 +9,8 @@ import io
 import logging
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from clausetag.infer.pdf_text import drop_page_furniture, tighten_cjk_spacing
 from clausetag.infer.tables import flatten_tables
@@ -40,7 +41,7 @@ def _input_settings() -> dict:
     return defaults()["input"]
 
 
-def kind_of(path: Path) -> str:
+def kind_of(path: Path | Url) -> str:
     """text | html | pdf | docx | jsonl | unknown, by suffix."""
     s = _input_settings()
     suffix = path.suffix.lower()
@@ -258,10 +259,40 @@ def extract_docx(data: bytes, path: Path) -> tuple[str, list[str]]:
 #: The path that stands for standard input (`clausetag label -`, e.g. after `pdftotext policy.pdf -`),
 #: and the name its document and messages go by.
 STDIN, STDIN_NAME = "-", "stdin"
+#: The kind of file a server's Content-Type names, as the suffix a file of that kind has.
+CONTENT_TYPE_SUFFIXES = {"text/html": ".html", "application/xhtml+xml": ".html", "application/pdf": ".pdf",
+                         "text/plain": ".txt", "text/markdown": ".md",
+                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx"}
 
 
-def input_path(path: str | Path) -> Path:
-    """`path` as documents and messages name it (`stdin` for standard input)."""
+class Url(str):
+    """A web address given as an input (http or https). Its str is the address; `name` and `suffix` stand
+    in for a file's: host and path, and the suffix of the path if clausetag reads that kind of file, else
+    the one the server's Content-Type names (`content_type`, set when fetched)."""
+
+    content_type = ""
+
+    @property
+    def name(self) -> str:
+        parts = urlsplit(self)
+        return (parts.netloc + parts.path).rstrip("/") or parts.netloc
+
+    @property
+    def suffix(self) -> str:
+        suffix = PurePosixPath(urlsplit(self).path).suffix.lower()
+        if suffix in supported_suffixes():
+            return suffix
+        return CONTENT_TYPE_SUFFIXES.get(self.content_type, "")
+
+
+def is_url(path: str | Path) -> bool:
+    return isinstance(path, str) and re.match(r"(?i)https?://", path) is not None
+
+
+def input_path(path: str | Path) -> Path | Url:
+    """`path` as documents and messages name it (`stdin` for standard input, a `Url` for a web address)."""
+    if is_url(path):
+        return Url(path)
     return Path(STDIN_NAME) if str(path) == STDIN else Path(path)
 
 
@@ -288,22 +319,49 @@ def _stdin_bytes(limit: float) -> bytes:
     return data
 
 
+def _url_bytes(url: Url, limit: float) -> bytes:
+    """What a web server sends for `url` (its Content-Type kept on `url`); any failure an InputError."""
+    import urllib.error
+    import urllib.request
+
+    from clausetag import __version__
+
+    request = urllib.request.Request(url, headers={"User-Agent": f"clausetag/{__version__}"})
+    try:
+        with urllib.request.urlopen(request, timeout=_input_settings()["url_timeout_s"]) as response:
+            url.content_type = response.headers.get_content_type()
+            data = response.read(int(limit) + 1)
+    except urllib.error.HTTPError as e:
+        raise InputError(url, f"cannot fetch it (HTTP {e.code} {e.reason})") from None
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", None) or e
+        raise InputError(url, f"cannot fetch it ({getattr(reason, 'strerror', None) or reason})") from None
+    if len(data) > limit:
+        raise InputError(url, f"more than the {limit / 1048576:.0f} MB limit (--max-mb)")
+    return data
+
+
 def read_document(path: str | Path, max_mb: float | None = None) -> Document:
-    """The extracted text of a .txt/.md/.html/.pdf/.docx file, or of standard input for `-` (its kind told
-    by its content); table rows one per line, hard wraps undone."""
+    """The extracted text of a .txt/.md/.html/.pdf/.docx file, of a web page or file at an http(s) address
+    (its kind told by its suffix or Content-Type), or of standard input for `-` (its kind told by its
+    content); table rows one per line, hard wraps undone."""
     limit = (max_mb or _input_settings()["max_mb"]) * 1024 * 1024
     from_stdin = str(path) == STDIN
     path = input_path(path)
-    data = _stdin_bytes(limit) if from_stdin else _file_bytes(path, limit)
+    if isinstance(path, Url):
+        data = _url_bytes(path, limit)
+    else:
+        data = _stdin_bytes(limit) if from_stdin else _file_bytes(path, limit)
     if not data.strip():
-        raise InputError(path, "nothing on standard input" if from_stdin else "empty file")
+        raise InputError(path, "nothing on standard input" if from_stdin
+                         else "the server sent nothing" if isinstance(path, Url) else "empty file")
     document = _document_of(data, path)
     if not document.text.strip():
         raise InputError(path, "no text")
     return document
 
 
-def _document_of(data: bytes, path: Path) -> Document:
+def _document_of(data: bytes, path: Path | Url) -> Document:
     """The document in a file's bytes, by its suffix (PDF and HTML also by their content): its text, the
     headings its markup names, and warnings about how it was read."""
     doc = lambda text, **kw: Document(doc=path.name, text=text, path=str(path), **kw)  # noqa: E731

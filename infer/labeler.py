@@ -15,7 +15,7 @@ from typing import Collection, Iterable, Iterator
 
 import numpy as np
 
-from clausetag.infer.extract import InputError, input_path, kind_of, read_document
+from clausetag.infer.extract import InputError, input_path, is_url, kind_of, read_document
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
@@ -62,13 +62,16 @@ def default_model_dir() -> Path:
 
 
 def expand_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (),
-                  unsupported: list[Path] | None = None) -> Iterator[Path]:
-    """Files as given, directories recursively (sorted, known suffixes only, hidden files and `exclude`d
-    files such as the batch's own output left out); missing paths and a folder's broken links pass
-    through so that they are reported as errors. Files of a folder with an unknown suffix are appended
-    to `unsupported`."""
+                  unsupported: list[Path] | None = None) -> Iterator[str | Path]:
+    """Files and web addresses as given, directories recursively (sorted, known suffixes only, hidden files
+    and `exclude`d files such as the batch's own output left out); missing paths and a folder's broken
+    links pass through so that they are reported as errors. Files of a folder with an unknown suffix are
+    appended to `unsupported`."""
     excluded = {Path(e).resolve() for e in exclude}
     for p in paths:
+        if is_url(p):
+            yield p
+            continue
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
@@ -173,12 +176,15 @@ class Labeler:
         return self.label_units(units)
 
     def label_document(self, path: str | Path, max_mb: float | None = None, lang: str | None = None) -> DocumentResult:
-        """Label one file; a user error becomes `DocumentResult.error` instead of an exception. `lang`
-        forces the language of every unit (segmentation rules, the TF-IDF part used) instead of detecting it."""
+        """Label one file or web address; a user error becomes `DocumentResult.error` instead of an exception.
+        `lang` forces the language of every unit (segmentation rules, the TF-IDF part used) instead of
+        detecting it."""
         name = input_path(path).name
-        path = Path(path)
+        path = input_path(path) if is_url(path) else Path(path)
         try:
             if kind_of(path) == "jsonl":
+                if is_url(path):
+                    raise InputError(path, "a JSONL of units is read from a file, not from a web address")
                 return self._label_jsonl(path, lang)
             document = read_document(path, max_mb)
             units, langs = self.units_of_text(document.text, document.doc, lang, document.headings)

@@ -1,4 +1,5 @@
-"""Shared fixtures: where the corpora and seeds are, skipping with a reason when absent."""
+"""Shared fixtures: where the corpora and seeds are (skipping with a reason when absent), a tiny trained
+model, a local web server."""
 
 from __future__ import annotations
 
@@ -37,3 +38,29 @@ def tiny_model(tmp_path_factory):
     cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml")
     path, metrics = train(cfg, tmp_path_factory.mktemp("models") / "tiny")
     return path
+
+
+@pytest.fixture
+def web():
+    """A local web server: path -> (status, Content-Type, body); its base address."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    routes: dict[str, tuple[int, str, bytes]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, ctype, body = routes.get(self.path, (404, "text/plain", b"not found"))
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield routes, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

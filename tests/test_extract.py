@@ -311,3 +311,33 @@ def test_pdf_outline_titles_are_headings(tmp_path):
     assert [u.text for u in units if u.is_heading] == doc.headings
     assert units[-1].section == "Your choices."
     assert read_document(plain).headings == []  # without an outline, wording alone decides
+
+
+def test_web_addresses_are_read_by_suffix_or_content_type(web, tmp_path):
+    routes, base = web
+    routes["/privacy.html"] = (200, "text/html", b"<html><body><main><h2>Data we collect.</h2>"
+                                                 b"<p>We collect your e-mail address.</p></main></body></html>")
+    write_pdf(tmp_path / "p.pdf", ["Privacy Policy", "We share data with partners."])
+    routes["/legal/privacy"] = (200, "application/pdf", (tmp_path / "p.pdf").read_bytes())  # no suffix: by type
+    routes["/zh"] = (200, "text/plain; charset=gbk", "我们会收集您的手机号码。\n我们不会出售您的信息。".encode("gb18030"))
+    routes["/empty"] = (200, "text/html", b"")
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("You may delete your account at any time.")
+    d.save(tmp_path / "p.docx")
+    word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    routes["/download?id=3"] = (200, word, (tmp_path / "p.docx").read_bytes())  # a Word file only by its type
+    doc = read_document(f"{base}/privacy.html")
+    assert doc.doc == f"{base.removeprefix('http://')}/privacy.html" and doc.path == f"{base}/privacy.html"
+    assert doc.headings == ["Data we collect."] and "We collect your e-mail address." in doc.text
+    assert "We share data with partners." in read_document(f"{base}/legal/privacy").text  # read as a PDF
+    assert read_document(f"{base}/zh").text == "我们会收集您的手机号码。\n我们不会出售您的信息。"
+    assert read_document(f"{base}/download?id=3").text == "You may delete your account at any time."
+    for address, problem in ((f"{base}/missing", "cannot fetch it (HTTP 404"), (f"{base}/empty", "the server sent nothing"),
+                             ("http://127.0.0.1:9/x.html", "cannot fetch it (Connection refused)")):
+        with pytest.raises(InputError) as e:
+            read_document(address)
+        assert str(e.value).startswith(f"{address}: {problem}")
+    with pytest.raises(InputError, match="limit"):
+        read_document(f"{base}/legal/privacy", max_mb=0.0001)

@@ -313,3 +313,19 @@ def test_recurring_units_are_scored_once_with_the_same_result(tiny_model):
         assert [p.labels for p in predictions] == [p.labels for p in expected]
         assert [p.scores for p in predictions] == [pytest.approx(p.scores, abs=1e-5) for p in expected]
     assert again[1].unit.section == "Other"
+
+
+def test_web_addresses_are_labeled_with_the_files(tiny_model, web, tmp_path):
+    routes, base = web
+    routes["/privacy"] = (200, "text/html; charset=utf-8", "<html><body><main><h2>我们如何收集您的信息</h2><p>我们会收集"
+                          "您的手机号码，用于注册账号。</p></main></body></html>".encode())
+    local = tmp_path / "local.txt"
+    local.write_text("我们不会出售您的个人信息。", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = clausetag("label", f"{base}/privacy", local, f"{base}/gone", "-m", tiny_model, "-o", out)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"{base}/gone: cannot fetch it (HTTP 404" in r.stderr and "3 documents: 2 labeled, 1 failed" in r.stderr
+    summaries = {x["path"]: x for x in records(out) if x["type"] == "summary"}
+    page = summaries[f"{base}/privacy"]
+    assert page["doc"] == f"{base.removeprefix('http://')}/privacy" and page["units"] == 2 and page["languages"] == ["zh"]
+    assert summaries[str(local)]["units"] == 1 and summaries[f"{base}/gone"]["errors"]
