@@ -38,7 +38,11 @@ def saved_overrides(config_text: str) -> dict[str, str]:
 
 def training_texts(model_dir: Path, corpora_root=None) -> set[str]:
     """The (normalized) texts of the units the model in `model_dir` was trained on. Raises ConfigError or
-    CorpusError when its config or sources cannot be read here."""
+    CorpusError when its config or sources cannot be read here, or when a source now gives other units
+    than the model recorded (a corpus folder with documents added since, such as a test part: its
+    units would pass for training units)."""
+    from clausetag.corpora import CorpusError
+    from clausetag.modeldir import read_info
     from clausetag.train.config import ConfigError, load_config
     from clausetag.train.data import build_data
 
@@ -55,9 +59,16 @@ def training_texts(model_dir: Path, corpora_root=None) -> set[str]:
     level = corpora_log.level
     corpora_log.setLevel(logging.ERROR)  # the corpora's notes were given when the model was trained
     try:
-        return {normalized(u.text) for u in build_data(cfg, corpora_root).train}
+        data = build_data(cfg, corpora_root)
     finally:
         corpora_log.setLevel(level)
+    recorded = {s["spec"]: s.get("sha256_16") for s in read_info(model_dir).training.get("data", {}).get("sources", [])}
+    for source in data.summary["sources"]:
+        if recorded.get(source["spec"]) not in (None, source["sha256_16"]):
+            raise CorpusError(f"{source['spec']} is not the data the model was trained on (its training units "
+                              f"now hash to {source['sha256_16']}, recorded {recorded[source['spec']]}): the "
+                              "source has changed since, so its training units cannot be rebuilt")
+    return {normalized(u.text) for u in data.train}
 
 
 def overlap(model_dir: Path, units: list[Unit], corpora_root=None) -> dict:

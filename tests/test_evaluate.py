@@ -350,3 +350,24 @@ def test_per_language_thresholds_reach_the_report(tmp_path):
     assert "0.50–0.80 (per language)" in html and "thresholds, zh" in html
     _, again, _ = read_predictions(tmp_path / "predictions.jsonl")
     assert again[0].meta["thresholds_by_language"]["zh"]["collection_use"] == 0.8
+
+
+def test_overlap_is_not_claimed_when_a_source_has_changed_since_training(tiny_model, tmp_path):
+    """A corpus folder with documents added since training (say, its test part) would pass them off as
+    training units; the recorded hash of each source's training units tells, and the check says so."""
+    import shutil
+
+    from clausetag.corpora import read_jsonl
+    from clausetag.training_overlap import overlap
+
+    gold = read_jsonl(Path(__file__).parents[1] / "data" / "seeds" / "003_b7ec3afbff0be310.jsonl").units
+    assert overlap(tiny_model, gold)["checked"] is True
+    changed = tmp_path / "model"
+    shutil.copytree(tiny_model, changed)
+    info = json.loads((changed / "model.json").read_text(encoding="utf-8"))
+    info["training"]["data"]["sources"][0]["sha256_16"] = "0123456789abcdef"  # as if trained on other data
+    (changed / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    result = overlap(changed, gold)
+    assert result["checked"] is False
+    assert "jsonl:data/seeds is not the data the model was trained on" in result["reason"]
+    assert "0123456789abcdef" in result["reason"]
