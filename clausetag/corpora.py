@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 
 from clausetag.infer.segment import is_cjk, is_heading
 from clausetag.jsonlines import json_objects, located
-from clausetag.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Unit
+from clausetag.records import OPTIONAL_COLUMNS, OUTPUT_ONLY_RECORDS, REQUIRED_COLUMNS, UNIT_RECORD, Unit
 from clausetag.settings import Settings
 from clausetag.taxonomy import Taxonomy, load_taxonomy
 from clausetag.wording import counted
@@ -71,33 +71,73 @@ def corpora_root(root: str | Path | None = None) -> Path:
 
 # --- project JSONL ---------------------------------------------------------------------------
 
+def _checked_unit(where: str, d: dict, taxonomy: Taxonomy) -> Unit:
+    """A record in the common schema as a Unit, its labels checked against `taxonomy`; `where` names the
+    file and line in errors."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in d]
+    if missing:
+        raise CorpusError(f"{where}: missing field(s) {', '.join(missing)}")
+    if not isinstance(d["text"], str) or not d["text"].strip():
+        raise CorpusError(f"{where}: empty text")
+    labels = d["labels"]
+    if not isinstance(labels, list):
+        raise CorpusError(f"{where}: labels must be a list")
+    unknown = [l for l in labels if taxonomy.canonical(l) is None]
+    if unknown:
+        raise CorpusError(f"{where}: label(s) not in taxonomy {taxonomy.name!r}: {unknown}")
+    d["labels"] = [taxonomy.canonical(l) for l in labels]
+    return Unit.from_dict({k: d.get(k) for k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)})
+
+
 def iter_jsonl_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iterator[Unit]:
-    """Units of a JSONL file in the common schema; labels are checked against `taxonomy`."""
+    """Units of a JSONL file in the common schema; labels are checked against `taxonomy`. The output of
+    `clausetag label` is such a file (its summary and error records are skipped), so its labels, once
+    corrected by a reviewer, serve as gold or training data."""
     path = Path(path)
     taxonomy = taxonomy or load_taxonomy("harmonized")
     for n, d in json_objects(path, located(CorpusError, path)):
-        missing = [c for c in REQUIRED_COLUMNS if c not in d]
-        if missing:
-            raise CorpusError(f"{path}:{n}: missing field(s) {', '.join(missing)}")
-        if not isinstance(d["text"], str) or not d["text"].strip():
-            raise CorpusError(f"{path}:{n}: empty text")
-        labels = d["labels"]
-        if not isinstance(labels, list):
-            raise CorpusError(f"{path}:{n}: labels must be a list")
-        unknown = [l for l in labels if taxonomy.canonical(l) is None]
-        if unknown:
-            raise CorpusError(f"{path}:{n}: label(s) not in taxonomy {taxonomy.name!r}: {unknown}")
-        d["labels"] = [taxonomy.canonical(l) for l in labels]
-        yield Unit.from_dict({k: d.get(k) for k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)})
+        if d.get("type") in OUTPUT_ONLY_RECORDS:
+            continue
+        yield _checked_unit(f"{path}:{n}", d, taxonomy)
+
+
+def iter_csv_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iterator[Unit]:
+    """Units of a CSV file with a header row: `text` and `labels` (separated by ";") columns, optional `id`,
+    `doc`, `lang`, `section`, `start`, `end`. The CSV of `clausetag label` is one (its `error` and
+    `warning` rows are skipped), so its labels can be corrected in a spreadsheet and read back."""
+    from clausetag.infer.language import detect
+
+    path = Path(path)
+    taxonomy = taxonomy or load_taxonomy("harmonized")
+    try:
+        rows = csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines())
+        header = rows.fieldnames or []
+    except UnicodeDecodeError:
+        raise CorpusError(f"{path}: not a UTF-8 CSV file") from None
+    except OSError as e:
+        raise CorpusError(f"{path}: cannot read ({e.strerror})") from None
+    missing = [c for c in ("text", "labels") if c not in header]
+    if missing:
+        raise CorpusError(f"{path}: the CSV's header row lacks the column(s) {', '.join(missing)}")
+    for n, row in enumerate(rows, 2):
+        if row.get("type") and row["type"] != UNIT_RECORD:
+            continue
+        text = row.get("text") or ""
+        span = {k: int(row[k]) for k in ("start", "end") if (row.get(k) or "").strip().isdigit()}
+        yield _checked_unit(f"{path}:{n}", {
+            "id": row.get("id") or f"{path.name}#{n}", "doc": row.get("doc") or path.name,
+            "lang": row.get("lang") or detect(text)[0], "text": text, "section": row.get("section") or None,
+            "labels": [l.strip() for l in (row.get("labels") or "").split(";") if l.strip()], **span}, taxonomy)
 
 
 def read_jsonl(paths: str | Path | Iterable[str | Path], taxonomy: str = "harmonized", name: str = "jsonl") -> Corpus:
-    """A corpus from one JSONL file, a directory of them (recursively) or a list of files."""
+    """A corpus from one JSONL (or CSV) file, a directory of JSONL files (recursively) or a list of files."""
     tax = load_taxonomy(taxonomy)
     if isinstance(paths, (str, Path)):
         p = Path(paths)
         paths = sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
-    units = [u for p in paths for u in iter_jsonl_units(p, tax)]
+    units = [u for p in paths
+             for u in (iter_csv_units(p, tax) if Path(p).suffix.lower() == ".csv" else iter_jsonl_units(p, tax))]
     return Corpus(name, tax, units)
 
 

@@ -371,3 +371,44 @@ def test_overlap_is_not_claimed_when_a_source_has_changed_since_training(tiny_mo
     assert result["checked"] is False
     assert "jsonl:data/seeds is not the data the model was trained on" in result["reason"]
     assert "0123456789abcdef" in result["reason"]
+
+
+def test_a_reviewers_corrected_label_output_is_gold(tmp_path):
+    """`clausetag label` output, JSONL or CSV, with its labels corrected, reads as gold or training data:
+    its summary, error and warning records are skipped, CSV labels are split on ';'."""
+    from clausetag.corpora import CorpusError, read_jsonl
+    from clausetag.evaluation_run import load_gold
+    from clausetag.infer.output import to_csv
+    from clausetag.taxonomy import load_taxonomy
+
+    names = load_taxonomy("harmonized").names
+    unit = lambda i, text, labels: {  # noqa: E731 - a unit record as `label` writes it
+        "type": "unit", "doc": "p.html", "id": f"p.html#{i:05d}", "start": 10 * i, "end": 10 * i + len(text),
+        "lang": "en", "section": "Sharing" if i else None, "text": text, "labels": labels,
+        "scores": {n: 0.5 for n in names}}
+    records = [unit(0, "Sharing", ["other"]), unit(1, "We share data with partners.", ["third_party_sharing", "contact"]),
+               {"type": "summary", "doc": "p.html", "path": "/in/p.html", "units": 2, "languages": ["en"],
+                "label_counts": {}, "errors": [], "warnings": ["/in/p.html: a warning"]},
+               {"type": "error", "doc": "q.pdf", "path": "/in/q.pdf", "error": "/in/q.pdf: no text layer"},
+               {"type": "summary", "doc": "q.pdf", "path": "/in/q.pdf", "units": 0, "languages": [], "label_counts": {},
+                "errors": ["/in/q.pdf: no text layer"], "warnings": []}]
+    as_jsonl, as_csv = tmp_path / "labels.jsonl", tmp_path / "labels.csv"
+    as_jsonl.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    as_csv.write_text(to_csv(records, names), encoding="utf-8")
+    for path in (as_jsonl, as_csv):
+        units = read_jsonl(path).units
+        assert [(u.id, u.doc, u.lang, u.section, u.start, u.labels) for u in units] == [
+            ("p.html#00000", "p.html", "en", None, 0, ["other"]),
+            ("p.html#00001", "p.html", "en", "Sharing", 10, ["third_party_sharing", "contact"])], path.name
+        gold = load_gold(str(path), load_taxonomy("harmonized"))
+        assert gold.provenance["units"] == 2 and gold.provenance["files"][0]["path"] == path.name
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text("text,labels\nWe keep data for a year.,data_retention; retention_period\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"corrected.csv:2: label\(s\) not in taxonomy 'harmonized': \['retention_period'\]"):
+        read_jsonl(corrected)
+    corrected.write_text("sentence,labels\nWe keep data.,data_retention\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="corrected.csv: the CSV's header row lacks the column"):
+        read_jsonl(corrected)
+    corrected.write_text("text,labels\nWe keep your data for one year after you leave.,data_retention\n", encoding="utf-8")
+    (u,) = read_jsonl(corrected).units  # without id, doc and lang columns: the file's name and the detected language
+    assert (u.id, u.doc, u.lang, u.labels) == ("corrected.csv#2", "corrected.csv", "en", ["data_retention"])
