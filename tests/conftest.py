@@ -41,10 +41,14 @@ def tiny_model(tmp_path_factory):
 
 
 @pytest.fixture
-def web():
-    """A local web server: path -> (status, Content-Type, body); its base address."""
+def web(monkeypatch):
+    """A local web server: path -> (status, Content-Type, body); its base address. Requests to it bypass
+    any proxy the environment names (in this process and the commands it starts)."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
 
     routes: dict[str, tuple[int, str, bytes]] = {}
 

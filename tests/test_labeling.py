@@ -180,8 +180,12 @@ def test_other_formats(tiny_model, seeds_dir, tmp_path, fmt):
 
 
 def test_python_api_and_long_unit_windows(tiny_model):
-    from clausetag.infer.labeler import Labeler
+    import clausetag
+    from clausetag import Labeler
 
+    assert Labeler is clausetag.infer.labeler.Labeler
+    with pytest.raises(AttributeError, match="no attribute 'Labeller'"):
+        clausetag.Labeller
     labeler = Labeler.load(tiny_model)
     preds = labeler.label_text("一、我们如何收集信息\n我们会收集您的手机号码。", doc="t")
     assert [p.unit.text for p in preds] == ["一、我们如何收集信息", "我们会收集您的手机号码。"]
