@@ -8,6 +8,7 @@ and its English translation. Labels stay in each source's native taxonomy; map t
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import re
 from collections import Counter
@@ -109,8 +110,8 @@ def iter_csv_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iterat
 
     path = Path(path)
     taxonomy = taxonomy or load_taxonomy("harmonized")
-    try:
-        rows = csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines())
+    try:  # a text may hold line breaks, quoted in its field
+        rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
         header = rows.fieldnames or []
     except UnicodeDecodeError:
         raise CorpusError(f"{path}: not a UTF-8 CSV file") from None
@@ -119,7 +120,8 @@ def iter_csv_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iterat
     missing = [c for c in ("text", "labels") if c not in header]
     if missing:
         raise CorpusError(f"{path}: the CSV's header row lacks the column(s) {', '.join(missing)}")
-    for n, row in enumerate(rows, 2):
+    for row in rows:
+        n = rows.line_num  # the line the record ends on
         if row.get("type") and row["type"] != UNIT_RECORD:
             continue
         text = row.get("text") or ""

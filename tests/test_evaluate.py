@@ -386,7 +386,7 @@ def test_a_reviewers_corrected_label_output_is_gold(tmp_path):
         "type": "unit", "doc": "p.html", "id": f"p.html#{i:05d}", "start": 10 * i, "end": 10 * i + len(text),
         "lang": "en", "section": "Sharing" if i else None, "text": text, "labels": labels,
         "scores": {n: 0.5 for n in names}}
-    records = [unit(0, "Sharing", ["other"]), unit(1, "We share data with partners.", ["third_party_sharing", "contact"]),
+    records = [unit(0, "Sharing", ["other"]), unit(1, "We share data\nwith partners.", ["third_party_sharing", "contact"]),
                {"type": "summary", "doc": "p.html", "path": "/in/p.html", "units": 2, "languages": ["en"],
                 "label_counts": {}, "errors": [], "warnings": ["/in/p.html: a warning"]},
                {"type": "error", "doc": "q.pdf", "path": "/in/q.pdf", "error": "/in/q.pdf: no text layer"},
@@ -397,9 +397,10 @@ def test_a_reviewers_corrected_label_output_is_gold(tmp_path):
     as_csv.write_text(to_csv(records, names), encoding="utf-8")
     for path in (as_jsonl, as_csv):
         units = read_jsonl(path).units
-        assert [(u.id, u.doc, u.lang, u.section, u.start, u.labels) for u in units] == [
-            ("p.html#00000", "p.html", "en", None, 0, ["other"]),
-            ("p.html#00001", "p.html", "en", "Sharing", 10, ["third_party_sharing", "contact"])], path.name
+        assert [(u.id, u.doc, u.lang, u.section, u.start, u.text, u.labels) for u in units] == [
+            ("p.html#00000", "p.html", "en", None, 0, "Sharing", ["other"]),
+            ("p.html#00001", "p.html", "en", "Sharing", 10, "We share data\nwith partners.",
+             ["third_party_sharing", "contact"])], path.name
         gold = load_gold(str(path), load_taxonomy("harmonized"))
         assert gold.provenance["units"] == 2 and gold.provenance["files"][0]["path"] == path.name
     corrected = tmp_path / "corrected.csv"
