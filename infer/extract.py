@@ -267,15 +267,16 @@ CONTENT_TYPE_SUFFIXES = {"text/html": ".html", "application/xhtml+xml": ".html",
 
 class Url(str):
     """A web address given as an input (http or https). Its str is the address; `name` and `suffix` stand
-    in for a file's: host and path, and the suffix of the path if clausetag reads that kind of file, else
+    in for a file's: host, path and query, and the suffix of the path if clausetag reads that kind of file, else
     the one the server's Content-Type names (`content_type`, set when fetched)."""
 
     content_type = ""
 
     @property
     def name(self) -> str:
+        """Host, path and query ("example.com/legal?doc=privacy"): what tells two documents apart."""
         parts = urlsplit(self)
-        return (parts.netloc + parts.path).rstrip("/") or parts.netloc
+        return (parts.netloc + parts.path).rstrip("/") + (f"?{parts.query}" if parts.query else "")
 
     @property
     def suffix(self) -> str:

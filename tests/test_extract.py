@@ -333,7 +333,9 @@ def test_web_addresses_are_read_by_suffix_or_content_type(web, tmp_path):
     assert doc.headings == ["Data we collect."] and "We collect your e-mail address." in doc.text
     assert "We share data with partners." in read_document(f"{base}/legal/privacy").text  # read as a PDF
     assert read_document(f"{base}/zh").text == "我们会收集您的手机号码。\n我们不会出售您的信息。"
-    assert read_document(f"{base}/download?id=3").text == "You may delete your account at any time."
+    word_file = read_document(f"{base}/download?id=3")
+    assert word_file.text == "You may delete your account at any time."
+    assert word_file.doc == f"{base.removeprefix('http://')}/download?id=3"  # the query tells documents apart
     for address, problem in ((f"{base}/missing", "cannot fetch it (HTTP 404"), (f"{base}/empty", "the server sent nothing"),
                              ("http://127.0.0.1:9/x.html", "cannot fetch it (Connection refused)")):
         with pytest.raises(InputError) as e:
