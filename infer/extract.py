@@ -9,6 +9,7 @@ import io
 import logging
 import re
 import sys
+import unicodedata
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -110,13 +111,13 @@ def extract_html(raw: str, path: Path) -> tuple[str, list[str]]:
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-    options = dict(include_comments=False, include_tables=True, favor_recall=True)
-    text = trafilatura.extract(raw, **options)
+    # one extraction gives both: its text (what `trafilatura.extract` returns, which adds only NFC) and
+    # its tree, whose <head> elements are the headings
+    extracted = trafilatura.bare_extraction(raw, include_comments=False, include_tables=True, favor_recall=True)
+    text = unicodedata.normalize("NFC", getattr(extracted, "text", None) or "")
     headings: list[str] = []
-    if text and text.strip():
-        extracted = trafilatura.bare_extraction(raw, **options)
-        body = getattr(extracted, "body", None)
-        headings = [" ".join("".join(h.itertext()).split()) for h in body.iter("head")] if body is not None else []
+    if text.strip():
+        headings = [" ".join("".join(h.itertext()).split()) for h in extracted.body.iter("head")]
     else:
         # Fall back to all visible text (a fragment or a page the extractor cannot parse).
         from lxml import html as lxml_html
