@@ -15,7 +15,7 @@ from typing import Collection, Iterable, Iterator
 
 import numpy as np
 
-from clausetag.infer.extract import InputError, input_path, is_url, kind_of, read_document
+from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of, read_document
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
@@ -179,11 +179,11 @@ class Labeler:
         """Label one file or web address; a user error becomes `DocumentResult.error` instead of an exception.
         `lang` forces the language of every unit (segmentation rules, the TF-IDF part used) instead of
         detecting it."""
-        name = input_path(path).name
-        path = input_path(path) if is_url(path) else Path(path)
+        shown = input_path(path)  # a Url, `stdin` for "-", else the path
+        name, path = shown.name, shown if isinstance(shown, Url) else Path(path)
         try:
             if kind_of(path) == "jsonl":
-                if is_url(path):
+                if isinstance(path, Url):
                     raise InputError(path, "a JSONL of units is read from a file, not from a web address")
                 return self._label_jsonl(path, lang)
             document = read_document(path, max_mb)
