@@ -39,8 +39,9 @@ def saved_overrides(config_text: str) -> dict[str, str]:
 def training_texts(model_dir: Path, corpora_root=None) -> set[str]:
     """The (normalized) texts of the units the model in `model_dir` was trained on. Raises ConfigError or
     CorpusError when its config or sources cannot be read here, or when a source now gives other units
-    than the model recorded (a corpus folder with documents added since, such as a test part: its
-    units would pass for training units)."""
+    than the model recorded. A model that records its documents (since 2026-11-29) is rebuilt from those
+    alone, so documents added to a corpus folder since (a test part) are not taken for training data;
+    for an older model they change the source's units, and the check says it cannot tell."""
     from clausetag.corpora import CorpusError
     from clausetag.modeldir import read_info
     from clausetag.train.config import ConfigError, load_config
@@ -58,11 +59,12 @@ def training_texts(model_dir: Path, corpora_root=None) -> set[str]:
     corpora_log = logging.getLogger("clausetag.corpora")
     level = corpora_log.level
     corpora_log.setLevel(logging.ERROR)  # the corpora's notes were given when the model was trained
+    summary = read_info(model_dir).training.get("data", {})
     try:
-        data = build_data(cfg, corpora_root)
+        data = build_data(cfg, corpora_root, summary)  # the documents it recorded, where it did
     finally:
         corpora_log.setLevel(level)
-    recorded = {s["spec"]: s.get("sha256_16") for s in read_info(model_dir).training.get("data", {}).get("sources", [])}
+    recorded = {s["spec"]: s.get("sha256_16") for s in summary.get("sources", [])}
     for source in data.summary["sources"]:
         if recorded.get(source["spec"]) not in (None, source["sha256_16"]):
             raise CorpusError(f"{source['spec']} is not the data the model was trained on (its training units "

@@ -89,7 +89,10 @@ def test_tiny_finetune_saves_reloads_and_predicts_identically(tiny_model):
     np.testing.assert_allclose(s1, s2, atol=1e-5)
     assert (d1 == d2).all()
     assert d1.any(axis=1).all()  # at least one label per unit
-    assert "003_b7ec3afbff0be310.txt" not in str(info.training["data"]["sources"][0]["docs"])
+    seeds = info.training["data"]["sources"][0]  # the documents trained and validated on, recorded
+    assert seeds["validation_doc_ids"] == ["003_b7ec3afbff0be310.txt"]
+    assert seeds["doc_ids"] == ["000_7b5a3971007343a4.txt", "001_3a06f27cab6bc51d.txt", "002_ee9fa0c1da88b060.txt",
+                                "004_55ffab5a0a8bdfc8.txt"]
 
 
 @pytest.mark.slow

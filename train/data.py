@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from clausetag.corpora import capp130_docs, load_source
@@ -37,6 +39,11 @@ def resample(units: list[Unit], weight: float, cap: int, rng: random.Random) -> 
     return out
 
 
+def _sorted_docs(docs: Iterable[str]) -> list[str]:
+    """Document names once each, sorted as people number them (rw_2 before rw_10)."""
+    return sorted(set(docs), key=lambda d: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", d)])
+
+
 def _hash_units(units: list[Unit]) -> str:
     h = hashlib.sha256()
     for u in units:
@@ -44,17 +51,23 @@ def _hash_units(units: list[Unit]) -> str:
     return h.hexdigest()[:16]
 
 
-def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
+def build_data(cfg: TrainConfig, corpora_root=None, recorded: dict | None = None) -> TrainingData:
+    """Training and validation units of a config. `recorded` is a model's training data summary
+    (`model.json` training.data): each source is then read as that model read it, only the documents it
+    recorded (training and validation), so that documents added to a corpus folder since (a test part)
+    change nothing."""
     target = load_taxonomy(cfg.taxonomy)
     rng = random.Random(cfg.seed)
-    val_docs = None
+    val_docs = set(recorded["capp130_validation_docs"]) if recorded and "capp130_validation_docs" in recorded else None
+    as_recorded = {s["spec"]: s["doc_ids"] + s.get("validation_doc_ids", [])
+                   for s in (recorded or {}).get("sources", []) if "doc_ids" in s}
     train: list[Unit] = []
     validation: dict[str, list[Unit]] = {}
     summary: dict = {"sources": []}
 
     for src in cfg.sources:
         kind = src.spec.split(":")[0]
-        corpus = load_source(src.spec, corpora_root)
+        corpus = load_source(src.spec, corpora_root, as_recorded.get(src.spec))
         units = corpus.mapped(target)
         held: list[Unit] = []
         if kind == "capp130" and cfg.validation.capp130_fraction > 0:
@@ -65,7 +78,8 @@ def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
             if held:
                 validation[src.spec] = held
         elif kind == "jsonl" and cfg.validation.seeds == "all":
-            validation[src.spec], units = units, []
+            held, units = units, []
+            validation[src.spec] = held
         elif kind == "jsonl" and cfg.validation.holdout_docs:
             held = [u for u in units if u.doc in cfg.validation.holdout_docs]
             units = [u for u in units if u.doc not in cfg.validation.holdout_docs]
@@ -76,6 +90,7 @@ def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
             "spec": src.spec, "weight": src.weight, "units_available": len(units), "units_used": len(picked),
             "validation_units": len(held), "docs": len({u.doc for u in units}),
             "sha256_16": _hash_units(units), "noise_labels_ignored": sum(corpus.noise.values()),
+            "doc_ids": _sorted_docs(u.doc for u in units), "validation_doc_ids": _sorted_docs(u.doc for u in held),
         })
     opp115 = opp115_validation(cfg)
     if opp115:
@@ -87,7 +102,7 @@ def build_data(cfg: TrainConfig, corpora_root=None) -> TrainingData:
     summary["train_units"] = len(train)
     summary["train_label_counts"] = dict(Counter(l for u in train for l in u.labels))
     summary["validation_units"] = {k: len(v) for k, v in validation.items()}
-    summary["capp130_validation_docs"] = sorted(val_docs or [], key=lambda d: int(d.split("_")[1]))
+    summary["capp130_validation_docs"] = _sorted_docs(val_docs or [])
     return TrainingData(train, validation, summary)
 
 
