@@ -99,12 +99,14 @@ def corpora(
     root: Optional[Path] = typer.Option(None, help="Corpora folder (default: setting CLAUSETAG_CORPORA)."),
     taxonomy: str = typer.Option("harmonized", help="Count labels in this taxonomy (harmonized or native)."),
 ) -> None:
-    """Load every corpus the readers know and print unit, document and label counts."""
-    from clausetag.corpora import CorpusError, load_source
+    """Load every corpus the readers know and print unit, document and label counts (OPP-115's test split
+    too where a test.csv has been put beside the other two)."""
+    from clausetag.corpora import CorpusError, corpora_root, load_source
     from clausetag.taxonomy import load_taxonomy
 
     target = load_taxonomy(taxonomy) if taxonomy == "harmonized" else None
-    for spec in ("opp115:train", "opp115:validation", "capp130:zh", "capp130:en"):
+    test = ("opp115:test",) if (corpora_root(root) / "opp115" / "test.csv").is_file() else ()
+    for spec in ("opp115:train", "opp115:validation", *test, "capp130:zh", "capp130:en"):
         try:
             c = load_source(spec, root)
         except CorpusError as e:
@@ -216,9 +218,11 @@ def train(
 
 @app.command()
 def evaluate(
-    gold: str = typer.Argument(..., help="Annotated JSONL file or folder in the common schema (e.g. data/seeds), or a "
-                               "corpus spec: opp115:validation, capp130:zh, capp130:en. With --rerender: the "
-                               "predictions.jsonl of an earlier evaluation."),
+    gold: str = typer.Argument(..., help="Annotated JSONL file or folder in the common schema (e.g. data/seeds) or "
+                               "CAPP-130's own format, a CSV (common schema or OPP-115's own), or a corpus spec: "
+                               "opp115:validation, capp130:zh, capp130:en, capp130:zh:validation (the policies the "
+                               "model held out), capp130:zh:unseen (those it never saw, e.g. a test part added to "
+                               "the folder). With --rerender: the predictions.jsonl of an earlier evaluation."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: evaluation)."),
     compare: Optional[Path] = typer.Option(None, "--compare", help="A second model directory, shown side by side."),

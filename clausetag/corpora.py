@@ -143,14 +143,57 @@ def read_jsonl(paths: str | Path | Iterable[str | Path], taxonomy: str = "harmon
     return Corpus(name, tax, units)
 
 
+def gold_format(path: Path) -> str:
+    """The format of an annotated file: "capp130" (CAPP-130's own JSONL: `label` lists), "opp115" (OPP-115's
+    own headerless text,label CSV) or "common" (the common schema, JSONL or CSV with a header)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                first = next(csv.reader(handle), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return "common"  # its reader names the problem
+        if len(first) == 2 and "labels" not in first and load_taxonomy("opp115").canonical(first[1]) is not None:
+            return "opp115"
+        return "common"
+    try:
+        _, record = next(json_objects(path, located(CorpusError, path)), (0, {}))
+    except CorpusError:
+        return "common"
+    return "capp130" if "label" in record and "labels" not in record and "text" in record else "common"
+
+
+def read_gold_files(paths: list[Path], name: str) -> Corpus:
+    """Annotated files in one format (`gold_format`): the common schema, CAPP-130's or OPP-115's own."""
+    formats = {p: gold_format(p) for p in paths}
+    kinds = sorted(set(formats.values()))
+    if len(kinds) > 1:
+        examples = ", ".join(f"{next(p.name for p, k in formats.items() if k == kind)} ({kind})" for kind in kinds)
+        raise CorpusError(f"{name}: the files are in different formats ({examples}); give one format at a time")
+    if kinds == ["capp130"]:
+        return read_capp130_files(paths)
+    if kinds == ["opp115"]:
+        parts = [read_opp115_file(p) for p in paths]
+        return Corpus(name, parts[0].taxonomy, [u for c in parts for u in c.units],
+                      sum((c.noise for c in parts), Counter()), sum(c.skipped for c in parts), policy_ids=False)
+    return read_jsonl(paths, name=name)
+
+
 # --- OPP-115 ---------------------------------------------------------------------------------
 
 def read_opp115(split: str = "train", root: str | Path | None = None) -> Corpus:
-    """OPP-115 majority-vote CSV (no header; text,label; one row per label): rows of one text merged."""
+    """OPP-115's `split` (train, validation, or a test part put beside them) from the corpora folder."""
     path = corpora_root(root) / "opp115" / f"{split}.csv"
-    tax = load_taxonomy("opp115")
     if not path.exists():
         raise CorpusError(f"{path}: not found (set CLAUSETAG_CORPORA to the corpora folder)")
+    return read_opp115_file(path)
+
+
+def read_opp115_file(path: Path) -> Corpus:
+    """An OPP-115 majority-vote CSV (no header; text,label; one row per label): rows of one text merged,
+    the split named by the file (`test.csv` -> units `opp115/test/…` of document `opp115-test`)."""
+    split = path.stem
+    tax = load_taxonomy("opp115")
     merged: dict[str, list[str]] = {}
     noise: Counter = Counter()
     skipped = 0
@@ -193,25 +236,37 @@ def capp130_docs(root: str | Path | None = None) -> list[str]:
 
 
 def read_capp130(lang: str = "zh", root: str | Path | None = None, docs: Iterable[str] | None = None) -> Corpus:
-    """CAPP-130 sentences (zh: annotation/, en: translation_en/) with native topic labels.
-
-    A label entry that is neither a topic nor an attribute (摘要/潜在风险) is noise: counted,
-    warned about once, ignored. An empty topic list becomes the taxonomy's fallback (→ other).
-    """
+    """CAPP-130 sentences (zh: annotation/, en: translation_en/) of the policies `docs` (default: all)."""
     sub = {"zh": "annotation", "en": "translation_en"}.get(lang)
     if sub is None:
         raise CorpusError(f"CAPP-130 has languages zh and en, not {lang!r}")
     folder = corpora_root(root) / "capp130" / sub
     if not folder.is_dir():
         raise CorpusError(f"{folder}: not found (set CLAUSETAG_CORPORA to the corpora folder)")
-    tax = load_taxonomy("capp130")
     wanted = set(docs) if docs is not None else None
+    paths = [p for p in sorted(folder.glob("rw_*.jsonl"), key=_capp_sort_key) if wanted is None or p.stem in wanted]
+    return read_capp130_files(paths, lang)
+
+
+def read_capp130_files(paths: list[Path], lang: str | None = None) -> Corpus:
+    """CAPP-130 policy files (one JSONL per policy, `{"id", "text", "label": [...]}`) with native topic
+    labels; `lang` None: each file's language told by its text (the Chinese originals or their
+    English translations).
+
+    A label entry that is neither a topic nor an attribute (摘要/潜在风险) is noise: counted,
+    warned about once, ignored. An empty topic list becomes the taxonomy's fallback (→ other).
+    """
+    tax = load_taxonomy("capp130")
     units: list[Unit] = []
     noise: Counter = Counter()
-    for path in sorted(folder.glob("rw_*.jsonl"), key=_capp_sort_key):
-        if wanted is not None and path.stem not in wanted:
-            continue
-        for n, d in json_objects(path, located(CorpusError, path)):
+    langs = set()
+    for path in paths:
+        records = list(json_objects(path, located(CorpusError, path)))
+        file_lang = lang or _capp130_language(d.get("text", "") for _, d in records)
+        langs.add(file_lang)
+        for n, d in records:
+            if "id" not in d:
+                raise CorpusError(f"{path}:{n}: a CAPP-130 record without an id")
             labels = []
             for raw in d.get("label") or []:
                 name = tax.canonical(raw)
@@ -220,12 +275,20 @@ def read_capp130(lang: str = "zh", root: str | Path | None = None, docs: Iterabl
                 elif not tax.is_attribute(raw):
                     noise[raw] += 1
             labels = [n for n in tax.names if n in labels] or [tax.fallback]
-            units.append(Unit(id=f"capp130/{lang}/{path.stem}/{d['id']}", doc=path.stem, lang=lang,
-                              text=str(d.get("text", "")).strip(), labels=labels, source=f"capp130-{lang}"))
+            units.append(Unit(id=f"capp130/{file_lang}/{path.stem}/{d['id']}", doc=path.stem, lang=file_lang,
+                              text=str(d.get("text", "")).strip(), labels=labels, source=f"capp130-{file_lang}"))
     units = attach_sections([u for u in units if u.text])
+    name = f"capp130:{'+'.join(sorted(langs)) or lang or 'zh'}"
     if noise:
-        log.warning("CAPP-130 %s: ignored %d label entries that are not label names (noise)", lang, sum(noise.values()))
-    return Corpus(f"capp130:{lang}", tax, units, noise)
+        log.warning("CAPP-130 %s: ignored %d label entries that are not label names (noise)",
+                    name.partition(":")[2], sum(noise.values()))
+    return Corpus(name, tax, units, noise)
+
+
+def _capp130_language(texts: Iterable[str]) -> str:
+    """zh or en: whether most of a CAPP-130 file's sentences are in Chinese."""
+    flags = [is_cjk(t) for t in texts if str(t).strip()]
+    return "zh" if flags and sum(flags) * 2 >= len(flags) else "en"
 
 
 def attach_sections(units: list[Unit]) -> list[Unit]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from clausetag import __version__
-from clausetag.corpora import Corpus, load_source, read_jsonl
+from clausetag.corpora import Corpus, capp130_docs, corpora_root as corpora_folder, load_source, read_gold_files
 from clausetag.decision import Thresholds
 from clausetag.evaluation import BootstrapConfig, evaluate_arrays
 from clausetag.infer.output import atomic_write_text
@@ -89,7 +89,7 @@ def _gold_files(spec: str) -> tuple[Path, list[Path]]:
     raw = spec.partition(":")[2] if spec.startswith("jsonl:") else spec
     path = resolve_path(raw)
     if not path.exists():
-        raise EvaluationError(f"{spec}: no such file or folder (or use a corpus spec: opp115:SPLIT, capp130:zh|en[:validation])")
+        raise EvaluationError(f"{spec}: no such file or folder (or use a corpus spec: opp115:SPLIT, capp130:zh|en[:validation|:unseen])")
     files = sorted(p for p in path.rglob("*.jsonl") if p.is_file()) if path.is_dir() else [path]
     if not files:
         raise EvaluationError(f"{spec}: no .jsonl files in this folder")
@@ -97,10 +97,13 @@ def _gold_files(spec: str) -> tuple[Path, list[Path]]:
 
 
 def load_gold(spec: str, taxonomy: Taxonomy, corpora_root: str | Path | None = None,
-              held_out: list[str] | None = None) -> GoldSet:
-    """A JSONL file or folder in the common schema, or a corpus spec (`opp115:validation`, `capp130:zh`,
+              held_out: list[str] | None = None, seen: set[str] | None = None) -> GoldSet:
+    """A JSONL file or folder in the common schema or in CAPP-130's own format, a CSV in the common schema or
+    OPP-115's own format (`gold_format`), or a corpus spec (`opp115:validation`, `capp130:zh`,
     `capp130:zh:validation` = only the CAPP-130 policies in `held_out`, those the model's training held
-    out), with labels mapped into `taxonomy` and a provenance record (sha256 of the files or the units)."""
+    out; `capp130:zh:unseen` = the policies in the corpus folder not in `seen`, those the model neither
+    trained nor was validated on, such as a test part added to the folder), with labels mapped into
+    `taxonomy` and a provenance record (sha256 of the files or the units)."""
     kind = spec.partition(":")[0]
     files: list[dict] = []
     if ":" in spec and kind in CORPUS_KINDS:
@@ -110,11 +113,24 @@ def load_gold(spec: str, taxonomy: Taxonomy, corpora_root: str | Path | None = N
             if not held_out:
                 raise EvaluationError(f"{spec}: the model's training held out no CAPP-130 policies")
             docs = held_out
+        elif kind == "capp130" and spec.endswith(":unseen"):
+            source = spec.removesuffix(":unseen")
+            if seen is None:
+                raise EvaluationError(f"{spec}: the model does not record which CAPP-130 policies it trained on "
+                                      "(made before 2026-11-29); evaluate a gold file or folder of the policies instead")
+            docs = [d for d in capp130_docs(corpora_root) if d not in seen]
+            if not docs:
+                raise EvaluationError(f"{spec}: every CAPP-130 policy in the corpus folder was trained or validated "
+                                      "on; add the policies to evaluate on (e.g. the test part) to "
+                                      f"{corpora_folder(corpora_root) / 'capp130'}")
+        elif spec.count(":") > 1:
+            raise EvaluationError(f"{spec}: unknown corpus spec (use opp115:SPLIT, capp130:zh|en, "
+                                  "capp130:zh|en:validation or capp130:zh|en:unseen)")
         corpus = load_source(source, corpora_root, docs)
         digest = None
     else:
         root, paths = _gold_files(spec)
-        corpus = read_jsonl(paths, name=spec)
+        corpus = read_gold_files(paths, spec)
         base = root if root.is_dir() else root.parent
         files = [{"path": p.relative_to(base).as_posix(), "sha256": sha256_file(p)} for p in paths]
         # one file: its own sha256; several: the sha256 of their `sha256sum` listing (reproducible by hand)
@@ -245,7 +261,8 @@ def run_evaluation(gold_spec: str, model_dir: Path, compare_dir: Path | None, ou
                    cfg: BootstrapConfig, corpora_root: Path | None = None, log=print) -> dict:
     """Load models and gold, score, write everything; `log` gets one line per step."""
     info = read_info(model_dir)  # cheap: check the gold set before loading weights
-    gold = load_gold(gold_spec, Taxonomy.from_dict(info.taxonomy), corpora_root, info.capp130_validation_docs)
+    gold = load_gold(gold_spec, Taxonomy.from_dict(info.taxonomy), corpora_root, info.capp130_validation_docs,
+                     info.capp130_seen_docs)
     models = load_models(model_dir, compare_dir)
     log(f"gold: {counted(gold.provenance['units'], 'unit')}, {counted(gold.provenance['documents'], 'document')} "
         f"({', '.join(gold.provenance['languages'])})")

@@ -46,6 +46,20 @@ class ModelInfo:
         """The CAPP-130 policies (`rw_N`) that training held out for validation."""
         return list(self.training.get("data", {}).get("capp130_validation_docs", []))
 
+    @property
+    def capp130_seen_docs(self) -> set[str] | None:
+        """The CAPP-130 policies the model trained or was validated on, in either language (a translation
+        is the same policy); None when it trained on CAPP-130 without recording which policies (models
+        made before 2026-11-29 that were not updated since)."""
+        data = self.training.get("data", {})
+        seen = set(data.get("capp130_validation_docs", []))
+        for source in data.get("sources", []):
+            if source.get("spec", "").startswith("capp130"):
+                if "doc_ids" not in source:
+                    return None
+                seen |= set(source["doc_ids"]) | set(source.get("validation_doc_ids", []))
+        return seen
+
 
 @dataclass
 class Model:

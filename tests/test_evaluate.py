@@ -413,3 +413,89 @@ def test_a_reviewers_corrected_label_output_is_gold(tmp_path):
     corrected.write_text("text,labels\nWe keep your data for one year after you leave.,data_retention\n", encoding="utf-8")
     (u,) = read_jsonl(corrected).units  # without id, doc and lang columns: the file's name and the detected language
     assert (u.id, u.doc, u.lang, u.labels) == ("corrected.csv#2", "corrected.csv", "en", ["data_retention"])
+
+
+def test_gold_in_the_corpora_own_formats(tmp_path):
+    """A CAPP-130 policy file (Chinese or its English translation) and an OPP-115 CSV, as their releases
+    give them (a held-back test part, say), are gold as they are; one format at a time."""
+    from clausetag.corpora import CorpusError
+    from clausetag.evaluation_run import EvaluationError, load_gold
+    from clausetag.taxonomy import load_taxonomy
+
+    tax = load_taxonomy("harmonized")
+    capp = tmp_path / "capp"
+    capp.mkdir()
+    records = [("rw_7", 1, "三、我们如何共享您的个人信息", []),
+               ("rw_7", 2, "我们会与关联公司共享您的设备信息。", ["共享、委托、转让、公开（披露）", "摘要", "错别字"]),
+               ("rw_7", 3, "我们采用加密技术保护您的个人信息。", ["安全措施"])]
+    (capp / "rw_7.jsonl").write_text("".join(json.dumps({"task": f"{d}.jsonl", "id": i, "text": t, "label": l,
+                                                         "rewrite": []}, ensure_ascii=False) + "\n"
+                                             for d, i, t, l in records), encoding="utf-8")
+    gold = load_gold(str(capp), tax)
+    assert [(u.id, u.doc, u.lang, u.labels) for u in gold.units] == [
+        ("capp130/zh/rw_7/1", "rw_7", "zh", ["other"]),
+        ("capp130/zh/rw_7/2", "rw_7", "zh", ["third_party_sharing"]),  # the attribute 摘要 and the noise dropped
+        ("capp130/zh/rw_7/3", "rw_7", "zh", ["data_security"])]
+    assert gold.units[2].section == "三、我们如何共享您的个人信息"  # headings carried, as from the corpus folder
+    assert gold.provenance["native_taxonomy"] == "capp130"
+    english = tmp_path / "rw_7_en.jsonl"
+    english.write_text(json.dumps({"task": "rw_7.jsonl", "id": 2, "text": "We share your device information with "
+                                   "affiliates.", "label": ["共享、委托、转让、公开（披露）"]}) + "\n", encoding="utf-8")
+    (u,) = load_gold(str(english), tax).units
+    assert (u.lang, u.labels) == ("en", ["third_party_sharing"])
+
+    opp = tmp_path / "test.csv"
+    opp.write_text('"We share your email with advertisers.",Third Party Sharing/Collection\n'
+                   '"We share your email with advertisers.",First Party Collection/Use\n'
+                   '"You may opt out at any time.",User Choice/Control\n#NAME?,Other\n', encoding="utf-8")
+    gold = load_gold(str(opp), tax)
+    assert [(u.id, u.doc, u.labels) for u in gold.units] == [
+        ("opp115/test/00000", "opp115-test", ["collection_use", "third_party_sharing"]),
+        ("opp115/test/00001", "opp115-test", ["user_rights"])]
+
+    (capp / "mine.jsonl").write_text(json.dumps({"id": "1", "doc": "d", "lang": "en", "text": "x",
+                                                 "labels": ["other"]}) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"different formats \(rw_7.jsonl \(capp130\), mine.jsonl \(common\)\)"):
+        load_gold(str(capp), tax)
+    (capp / "mine.jsonl").unlink()
+    (capp / "rw_9.jsonl").write_text(json.dumps({"task": "rw_9.jsonl", "text": "无编号", "label": []},
+                                                ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="rw_9.jsonl:1: a CAPP-130 record without an id"):
+        load_gold(str(capp), tax)
+    with pytest.raises(EvaluationError, match="capp130:zh:test: unknown corpus spec"):
+        load_gold("capp130:zh:test", tax)
+    with pytest.raises(EvaluationError, match="does not record which CAPP-130 policies it trained on"):
+        load_gold("capp130:zh:unseen", tax, None, ["rw_8"], None)
+
+
+@pytest.mark.corpora
+def test_a_test_part_added_to_the_corpus_folder_is_unseen_and_checked_exactly(corpora_root, tmp_path):
+    """With held-back policies put into the CAPP-130 folder, `capp130:zh:unseen` is those alone, and the
+    training-overlap check still rebuilds the shipped model's training units exactly (from the documents
+    the model recorded) instead of giving up on the changed folder."""
+    from clausetag.evaluation_run import load_gold
+    from clausetag.modeldir import read_info
+    from clausetag.taxonomy import load_taxonomy
+    from clausetag.training_overlap import overlap
+
+    model = Path(__file__).resolve().parents[1] / "models" / "default"
+    info = read_info(model)
+    assert len(info.capp130_seen_docs) == 104  # 88 trained on, 16 validation, in either language
+    root = tmp_path / "corpora"
+    for sub in ("annotation", "translation_en"):
+        (root / "capp130" / sub).mkdir(parents=True)
+        for f in (corpora_root / "capp130" / sub).glob("rw_*.jsonl"):
+            (root / "capp130" / sub / f.name).symlink_to(f)
+    (root / "opp115").symlink_to(corpora_root / "opp115")
+    trained = json.loads((corpora_root / "capp130" / "annotation" / "rw_2.jsonl").read_text(encoding="utf-8")
+                         .splitlines()[5])["text"]
+    new = [{"task": "rw_1.jsonl", "id": 1, "text": trained, "label": []},
+           {"task": "rw_1.jsonl", "id": 2, "text": "本应用不会向第三方出售您的个人信息。", "label": ["共享、委托、转让、公开（披露）"]}]
+    (root / "capp130" / "annotation" / "rw_1.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new), encoding="utf-8")
+    gold = load_gold("capp130:zh:unseen", load_taxonomy("harmonized"), root, info.capp130_validation_docs,
+                     info.capp130_seen_docs)
+    assert {u.doc for u in gold.units} == {"rw_1"} and len(gold.units) == 2
+    result = overlap(model, gold.units, root)
+    assert result["checked"] is True, result
+    assert result["units_seen"] == 1  # the sentence copied from training policy rw_2, not the new one
