@@ -156,12 +156,7 @@ def label(
         fail("--resume cannot continue standard input (-); label it again without --resume")
     if output is not None and (problem := file_output_problem(output)):
         fail(problem)
-    if lang is not None:
-        from clausetag.infer.language import known_languages
-
-        lang = lang.strip().lower()
-        if lang not in known_languages():
-            fail(f"--lang {lang!r} is not a language code clausetag knows; one of: {' '.join(known_languages())}")
+    lang = _checked_lang(lang)
     try:
         stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang)
     except ModelError as e:
@@ -300,6 +295,89 @@ def report(
     failed = len(cov.policies) - len(cov.labeled)
     typer.echo(f"{counted(len(cov.policies), 'policy', 'policies')} ({len(cov.labeled)} labeled"
                + (f", {failed} failed" if failed else "") + f"); report: {out_dir / REPORT_FILE}")
+
+
+def _checked_lang(lang: str | None) -> str | None:
+    """A --lang value as a known language code (ends the command with a one-line error otherwise)."""
+    if lang is None:
+        return None
+    from clausetag.infer.language import known_languages
+
+    lang = lang.strip().lower()
+    if lang not in known_languages():
+        fail(f"--lang {lang!r} is not a language code clausetag knows; one of: {' '.join(known_languages())}")
+    return lang
+
+
+@app.command()
+def diff(
+    old: str = typer.Argument(..., help="The old version: a policy (file or http(s) address) or the JSONL that "
+                              "`clausetag label` wrote for it."),
+    new: str = typer.Argument(..., help="The new version, likewise."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the diff: .html (a page with every "
+                                          "change) or .json."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model for versions not yet labeled (default: "
+                                         "models/default)."),
+    backend: str = typer.Option("torch", help="torch or onnx."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="The language of both versions, instead of detecting it."),
+) -> None:
+    """What changed between two versions of a policy: units added, removed and reworded, categories now or
+    no longer disclosed, checklist items whose status changed."""
+    from clausetag.coverage import load_checklist
+    from clausetag.infer.output import atomic_write_text
+    from clausetag.modeldir import ModelError
+    from clausetag.output_paths import file_output_problem
+    from clausetag.policy_diff import DiffError, diff_policies, is_label_output, labeled_version, read_version, to_json
+    from clausetag.settings import defaults
+
+    lang = _checked_lang(lang)
+    suffix = output.suffix.lower() if output else ""
+    if output is not None and suffix not in (".html", ".json"):
+        fail(f"{output}: the diff is written as .html or .json")
+    if output is not None and (problem := file_output_problem(output)):
+        fail(problem)
+    labeler = None
+    versions = []
+    try:
+        for arg in (old, new):
+            if is_label_output(Path(arg)):
+                versions.append(read_version(Path(arg)))
+                continue
+            if labeler is None:
+                from clausetag.infer.labeler import Labeler
+                from clausetag.taxonomy import Taxonomy
+
+                labeler = Labeler.load(model, backend=backend)
+                fallback = Taxonomy.from_dict(labeler.model.info.taxonomy).fallback
+            versions.append(labeled_version(labeler.label_document(arg, lang=lang), labeler.labels, fallback))
+    except (DiffError, ModelError) as e:
+        fail(str(e))
+    a, b = versions
+    if a.labels != b.labels:
+        fail(f"{old} and {new} were labeled with different label sets; label both with the same model")
+    result = diff_policies(a.policy, b.policy, a.labels, a.fallback, min_similarity=defaults()["diff"]["min_similarity"])
+    counts = {k: result.count(k) for k in ("added", "removed", "reworded")}
+    typer.echo(f"{result.old.doc} → {result.new.doc}: {counted(result.unchanged, 'unit')} unchanged, "
+               + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    for c in result.categories:
+        if c.status in ("now disclosed", "no longer disclosed"):
+            typer.echo(f"  {c.category}: {c.status} ({c.old} → {c.new} units)")
+    titles = {f.id: f.title for f in load_checklist().frameworks}
+    for i in result.items:
+        if i.changed:
+            typer.echo(f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: {i.old} → {i.new} "
+                       f"({i.item.requirement})")
+    if output is not None:
+        if suffix == ".json":
+            import json
+
+            text = json.dumps(to_json(result), ensure_ascii=False, indent=2) + "\n"
+        else:
+            from clausetag.policy_diff_html import render_diff
+
+            text = render_diff(result)
+        atomic_write_text(output, text)
+        typer.echo(f"diff: {output}")
 
 
 def main() -> None:

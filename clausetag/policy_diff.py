@@ -1,0 +1,215 @@
+"""`clausetag diff`: what changed between two versions of a policy, sentence by sentence, per category and
+against the notice checklist.
+
+Units are aligned by their text (whitespace aside) in reading order (difflib); within a stretch that
+changed, an old and a new unit whose texts are similar enough (`[diff] min_similarity`) are one
+reworded unit, the rest were removed or added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clausetag import __version__
+from clausetag.coverage import (STATUS_ORDER, Checklist, ChecklistItem, CoverageError, Policy, check_item,
+                                load_checklist, read_labels)
+from clausetag.jsonlines import json_objects, located
+from clausetag.records import UNIT_RECORD, Prediction
+from clausetag.training_overlap import normalized
+
+if TYPE_CHECKING:
+    from clausetag.infer.labeler import DocumentResult
+
+ADDED, REMOVED, REWORDED = "added", "removed", "reworded"
+
+
+@dataclass
+class UnitChange:
+    """One unit added, removed or reworded (then both versions)."""
+
+    kind: str  # ADDED, REMOVED or REWORDED
+    old: Prediction | None = None
+    new: Prediction | None = None
+
+    @property
+    def gained(self) -> list[str]:
+        """Labels the new version has and the old one had not."""
+        return [l for l in (self.new.labels if self.new else []) if not self.old or l not in self.old.labels]
+
+    @property
+    def lost(self) -> list[str]:
+        return [l for l in (self.old.labels if self.old else []) if not self.new or l not in self.new.labels]
+
+
+@dataclass
+class CategoryChange:
+    """How many units carry a category in each version."""
+
+    category: str
+    old: int
+    new: int
+
+    @property
+    def status(self) -> str:
+        if self.old == self.new:
+            return "same"
+        if not self.old:
+            return "now disclosed"
+        if not self.new:
+            return "no longer disclosed"
+        return "more" if self.new > self.old else "fewer"
+
+
+@dataclass
+class ItemChange:
+    """A checklist item's status in each version (found, check, missing, …)."""
+
+    item: ChecklistItem
+    old: str
+    new: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+    @property
+    def worse(self) -> bool:
+        return STATUS_ORDER.index(self.new) > STATUS_ORDER.index(self.old)
+
+
+@dataclass
+class PolicyDiff:
+    old: Policy
+    new: Policy
+    changes: list[UnitChange]
+    unchanged: int
+    categories: list[CategoryChange]
+    items: list[ItemChange]
+
+    def count(self, kind: str) -> int:
+        return sum(c.kind == kind for c in self.changes)
+
+
+def similarity(a: str, b: str) -> float:
+    """Character-level similarity of two unit texts, 0–1 (difflib's ratio)."""
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _pair(old: list[Prediction], new: list[Prediction], min_similarity: float) -> list[UnitChange]:
+    """Changes within one stretch that differs: each old unit, in order, is paired with the most similar
+    new unit after the last pairing when they are similar enough; every other unit is removed or added."""
+    changes: list[UnitChange] = []
+    j = 0
+    for o in old:
+        scores = [(similarity(normalized(o.unit.text), normalized(n.unit.text)), k) for k, n in enumerate(new[j:], j)]
+        best = max(scores, key=lambda t: t[0], default=(0.0, -1))  # the first of equals
+        if best[0] < min_similarity:
+            changes.append(UnitChange(REMOVED, old=o))
+            continue
+        changes += [UnitChange(ADDED, new=n) for n in new[j:best[1]]]
+        changes.append(UnitChange(REWORDED, old=o, new=new[best[1]]))
+        j = best[1] + 1
+    return changes + [UnitChange(ADDED, new=n) for n in new[j:]]
+
+
+def align(old: list[Prediction], new: list[Prediction], min_similarity: float = 0.6) -> tuple[list[UnitChange], int]:
+    """(changes in reading order, number of units whose text is unchanged)."""
+    matcher = SequenceMatcher(None, [normalized(p.unit.text) for p in old], [normalized(p.unit.text) for p in new],
+                              autojunk=False)
+    changes: list[UnitChange] = []
+    unchanged = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            unchanged += i2 - i1
+        else:
+            changes += _pair(old[i1:i2], new[j1:j2], min_similarity)
+    return changes, unchanged
+
+
+def diff_policies(old: Policy, new: Policy, labels: list[str], fallback: str | None = "other",
+                  checklist: Checklist | None = None, min_similarity: float = 0.6) -> PolicyDiff:
+    """Compare two labeled versions of a policy (`labels`: the model's label names; `fallback`: the one
+    that means no clause, not counted as a category)."""
+    checklist = checklist or load_checklist()
+    changes, unchanged = align(old.predictions, new.predictions, min_similarity)
+    categories = [CategoryChange(c, sum(c in p.labels for p in old.predictions), sum(c in p.labels for p in new.predictions))
+                  for c in labels if c != fallback]
+    items = [ItemChange(it, check_item(old.predictions, it, labels).status, check_item(new.predictions, it, labels).status)
+             for f in checklist.frameworks for it in f.items]
+    return PolicyDiff(old, new, changes, unchanged, categories, items)
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+class DiffError(ValueError):
+    """A version cannot be read or labeled; the message names it."""
+
+
+@dataclass
+class Version:
+    """One version of a policy, labeled: its predictions and the label set they use."""
+
+    policy: Policy
+    labels: list[str]
+    fallback: str | None
+
+
+def is_label_output(path: Path) -> bool:
+    """Whether `path` is the JSONL that `clausetag label` wrote (unit records with scores), rather than a
+    document or a JSONL of units still to be labeled."""
+    if path.suffix.lower() != ".jsonl" or not path.is_file():
+        return False
+    try:
+        for _, record in json_objects(path, located(DiffError, path)):
+            if record.get("type") == UNIT_RECORD:
+                return "scores" in record
+    except DiffError:
+        return False
+    return False
+
+
+def read_version(path: Path) -> Version:
+    """The one labeled policy of a `clausetag label` output."""
+    try:
+        batch = read_labels(path)
+    except CoverageError as e:
+        raise DiffError(str(e)) from None
+    labeled = [p for p in batch.policies if p.predictions]
+    if len(labeled) != 1:
+        raise DiffError(f"{path}: holds {len(labeled)} labeled policies; give the labels of one policy")
+    return Version(labeled[0], batch.labels, batch.fallback)
+
+
+def labeled_version(result: DocumentResult, labels: list[str], fallback: str | None) -> Version:
+    """A version from what the labeler made of a document."""
+    if result.error:
+        raise DiffError(result.error)
+    return Version(Policy(result.doc, result.path, result.predictions, result.languages, errors=[],
+                          warnings=result.warnings), labels, fallback)
+
+
+# --- outputs ---------------------------------------------------------------------------------
+
+def _unit(p: Prediction | None) -> dict | None:
+    if p is None:
+        return None
+    return {"id": p.unit.id, "section": p.unit.section, "text": p.unit.text, "labels": p.labels,
+            "start": p.unit.start, "end": p.unit.end}
+
+
+def to_json(diff: PolicyDiff) -> dict:
+    """The diff as plain data (`clausetag diff -o FILE.json`)."""
+    side = lambda p: {"doc": p.doc, "path": p.path, "units": len(p.predictions), "languages": p.languages}  # noqa: E731
+    return {
+        "type": "clausetag-diff", "clausetag": __version__, "old": side(diff.old), "new": side(diff.new),
+        "counts": {"unchanged": diff.unchanged, ADDED: diff.count(ADDED), REMOVED: diff.count(REMOVED),
+                   REWORDED: diff.count(REWORDED)},
+        "categories": [{"category": c.category, "old": c.old, "new": c.new, "status": c.status} for c in diff.categories],
+        "checklist": [{"framework": i.item.framework, "id": i.item.id, "article": i.item.article,
+                       "requirement": i.item.requirement, "old": i.old, "new": i.new} for i in diff.items],
+        "changes": [{"kind": c.kind, "old": _unit(c.old), "new": _unit(c.new), "labels_gained": c.gained,
+                     "labels_lost": c.lost} for c in diff.changes],
+    }
