@@ -362,11 +362,13 @@ def diff(
     for c in result.categories:
         if c.status in ("now disclosed", "no longer disclosed"):
             typer.echo(f"  {c.category}: {c.status} ({c.old} → {c.new} units)")
-    titles = {f.id: f.title for f in load_checklist().frameworks}
+    checklist = load_checklist()
+    titles = {f.id: f.title for f in checklist.frameworks}
+    status = lambda s: checklist.statuses.get(s, s).split(":")[0]  # noqa: E731 - "check: …" -> "check"
     for i in result.items:
         if i.changed:
-            typer.echo(f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: {i.old} → {i.new} "
-                       f"({i.item.requirement})")
+            typer.echo(f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: {status(i.old)} → "
+                       f"{status(i.new)} ({i.item.requirement})")
     if output is not None:
         if suffix == ".json":
             import json
