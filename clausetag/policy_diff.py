@@ -93,19 +93,27 @@ class PolicyDiff:
         return sum(c.kind == kind for c in self.changes)
 
 
-def similarity(a: str, b: str) -> float:
-    """Character-level similarity of two unit texts, 0–1 (difflib's ratio)."""
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+def similarity(a: str, b: str, at_least: float = 0.0) -> float:
+    """Character-level similarity of two unit texts, 0–1 (difflib's ratio); 0 as soon as its cheap upper
+    bounds show it is below `at_least`."""
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < at_least or matcher.quick_ratio() < at_least:
+        return 0.0
+    return matcher.ratio()
 
 
 def _pair(old: list[Prediction], new: list[Prediction], min_similarity: float) -> list[UnitChange]:
     """Changes within one stretch that differs: each old unit, in order, is paired with the most similar
     new unit after the last pairing when they are similar enough; every other unit is removed or added."""
     changes: list[UnitChange] = []
+    new_texts = [normalized(n.unit.text) for n in new]
     j = 0
     for o in old:
-        scores = [(similarity(normalized(o.unit.text), normalized(n.unit.text)), k) for k, n in enumerate(new[j:], j)]
-        best = max(scores, key=lambda t: t[0], default=(0.0, -1))  # the first of equals
+        text, best = normalized(o.unit.text), (0.0, -1)
+        for k in range(j, len(new)):
+            score = similarity(text, new_texts[k], max(min_similarity, best[0] + 1e-9))
+            if score > best[0]:  # the first of equals
+                best = (score, k)
         if best[0] < min_similarity:
             changes.append(UnitChange(REMOVED, old=o))
             continue
