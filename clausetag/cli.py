@@ -311,9 +311,9 @@ def _checked_lang(lang: str | None) -> str | None:
 
 @app.command()
 def diff(
-    old: str = typer.Argument(..., help="The old version: a policy (file or http(s) address) or the JSONL that "
-                              "`clausetag label` wrote for it."),
-    new: str = typer.Argument(..., help="The new version, likewise."),
+    old: str = typer.Argument(..., help="The old version: a policy (file or http(s) address), a folder of policies, "
+                              "or the JSONL that `clausetag label` wrote for them."),
+    new: str = typer.Argument(..., help="The new version(s), likewise; batches are paired by document name."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the diff: .html (a page with every "
                                           "change) or .json."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model for versions not yet labeled (default: "
@@ -321,13 +321,14 @@ def diff(
     backend: str = typer.Option("torch", help="torch or onnx."),
     lang: Optional[str] = typer.Option(None, "--lang", help="The language of both versions, instead of detecting it."),
 ) -> None:
-    """What changed between two versions of a policy: units added, removed and reworded, categories now or
-    no longer disclosed, checklist items whose status changed."""
+    """What changed between two versions of a policy (or two batches, policy by policy): units added, removed
+    and reworded, categories now or no longer disclosed, checklist items whose status changed. Exit code 1
+    if a document could not be compared."""
     from clausetag.coverage import load_checklist
     from clausetag.infer.output import atomic_write_text
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem
-    from clausetag.policy_diff import DiffError, diff_policies, is_label_output, labeled_version, read_version, to_json
+    from clausetag.policy_diff import DiffError, diff_versions, is_label_output, labeled_versions, read_versions, to_json
     from clausetag.settings import defaults
 
     lang = _checked_lang(lang)
@@ -337,11 +338,11 @@ def diff(
     if output is not None and (problem := file_output_problem(output)):
         fail(problem)
     labeler = None
-    versions = []
+    sides = []
     try:
         for arg in (old, new):
             if is_label_output(Path(arg)):
-                versions.append(read_version(Path(arg)))
+                sides.append(read_versions(Path(arg)))
                 continue
             if labeler is None:
                 from clausetag.infer.labeler import Labeler
@@ -349,26 +350,31 @@ def diff(
 
                 labeler = Labeler.load(model, backend=backend)
                 fallback = Taxonomy.from_dict(labeler.model.info.taxonomy).fallback
-            versions.append(labeled_version(labeler.label_document(arg, lang=lang), labeler.labels, fallback))
+            sides.append(labeled_versions(arg, list(labeler.label_files([arg], lang=lang)), labeler.labels, fallback))
+        for side in sides:
+            if not side.labeled:
+                raise DiffError("; ".join(e for p in side.failed for e in p.errors) or f"{side.source}: no policy in it")
+        result = diff_versions(*sides, min_similarity=defaults()["diff"]["min_similarity"])
     except (DiffError, ModelError) as e:
         fail(str(e))
-    a, b = versions
-    if a.labels != b.labels:
-        fail(f"{old} and {new} were labeled with different label sets; label both with the same model")
-    result = diff_policies(a.policy, b.policy, a.labels, a.fallback, min_similarity=defaults()["diff"]["min_similarity"])
-    counts = {k: result.count(k) for k in ("added", "removed", "reworded")}
-    typer.echo(f"{result.old.doc} → {result.new.doc}: {counted(result.unchanged, 'unit')} unchanged, "
-               + ", ".join(f"{n} {k}" for k, n in counts.items()))
-    for c in result.categories:
-        if c.status in ("now disclosed", "no longer disclosed"):
-            typer.echo(f"  {c.category}: {c.status} ({c.old} → {c.new} units)")
     checklist = load_checklist()
     titles = {f.id: f.title for f in checklist.frameworks}
     status = lambda s: checklist.statuses.get(s, s).split(":")[0]  # noqa: E731 - "check: …" -> "check"
-    for i in result.items:
-        if i.changed:
-            typer.echo(f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: {status(i.old)} → "
-                       f"{status(i.new)} ({i.item.requirement})")
+    for d in result.diffs:
+        typer.echo(f"{d.name}: {counted(d.unchanged, 'unit')} unchanged, "
+                   + ", ".join(f"{d.count(k)} {k}" for k in ("added", "removed", "reworded")))
+        for c in d.categories:
+            if c.status in ("now disclosed", "no longer disclosed"):
+                typer.echo(f"  {c.category}: {c.status} ({c.old} → {c.new} units)")
+        for i in d.items:
+            if i.changed:
+                typer.echo(f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: {status(i.old)} → "
+                           f"{status(i.new)} ({i.item.requirement})")
+    for title, policies in (("only in the old versions", result.only_old), ("only in the new versions", result.only_new)):
+        if policies:
+            typer.echo(f"{title}: {', '.join(p.doc for p in policies)}")
+    for p in result.failed:
+        typer.echo(f"clausetag: {'; '.join(p.errors)}", err=True)
     if output is not None:
         if suffix == ".json":
             import json
@@ -380,6 +386,7 @@ def diff(
             text = render_diff(result)
         atomic_write_text(output, text)
         typer.echo(f"diff: {output}")
+    raise typer.Exit(1 if result.failed else 0)
 
 
 def main() -> None:

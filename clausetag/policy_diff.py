@@ -92,6 +92,11 @@ class PolicyDiff:
     def count(self, kind: str) -> int:
         return sum(c.kind == kind for c in self.changes)
 
+    @property
+    def name(self) -> str:
+        """"policy.html" for a policy of the same name in both versions, else "old.txt → new.txt"."""
+        return self.old.doc if self.old.doc == self.new.doc else f"{self.old.doc} → {self.new.doc}"
+
 
 def similarity(a: str, b: str, at_least: float = 0.0) -> float:
     """Character-level similarity of two unit texts, 0–1 (difflib's ratio); 0 as soon as its cheap upper
@@ -157,12 +162,21 @@ class DiffError(ValueError):
 
 
 @dataclass
-class Version:
-    """One version of a policy, labeled: its predictions and the label set they use."""
+class Versions:
+    """One side of a diff: labeled policies (one, or a batch), failed ones among them, and their label set."""
 
-    policy: Policy
+    source: str
+    policies: list[Policy]
     labels: list[str]
     fallback: str | None
+
+    @property
+    def labeled(self) -> list[Policy]:
+        return [p for p in self.policies if p.predictions]
+
+    @property
+    def failed(self) -> list[Policy]:
+        return [p for p in self.policies if not p.predictions]
 
 
 def is_label_output(path: Path) -> bool:
@@ -179,24 +193,61 @@ def is_label_output(path: Path) -> bool:
     return False
 
 
-def read_version(path: Path) -> Version:
-    """The one labeled policy of a `clausetag label` output."""
+def read_versions(path: Path) -> Versions:
+    """The policies of a `clausetag label` output."""
     try:
         batch = read_labels(path)
     except CoverageError as e:
         raise DiffError(str(e)) from None
-    labeled = [p for p in batch.policies if p.predictions]
-    if len(labeled) != 1:
-        raise DiffError(f"{path}: holds {len(labeled)} labeled policies; give the labels of one policy")
-    return Version(labeled[0], batch.labels, batch.fallback)
+    return Versions(str(path), batch.policies, batch.labels, batch.fallback)
 
 
-def labeled_version(result: DocumentResult, labels: list[str], fallback: str | None) -> Version:
-    """A version from what the labeler made of a document."""
-    if result.error:
-        raise DiffError(result.error)
-    return Version(Policy(result.doc, result.path, result.predictions, result.languages, errors=[],
-                          warnings=result.warnings), labels, fallback)
+def labeled_versions(source: str, results: list[DocumentResult], labels: list[str], fallback: str | None) -> Versions:
+    """The policies the labeler made of a file, folder or web address."""
+    policies = [Policy(r.doc, r.path, r.predictions, r.languages, [r.error] if r.error else [], r.warnings)
+                for r in results]
+    return Versions(source, policies, labels, fallback)
+
+
+# --- pairs -----------------------------------------------------------------------------------
+
+@dataclass
+class BatchDiff:
+    """The diffs of the policies both sides have (one each: that pair), and those only one side has."""
+
+    diffs: list[PolicyDiff]
+    only_old: list[Policy]
+    only_new: list[Policy]
+    failed: list[Policy]
+
+
+def pair_versions(old: Versions, new: Versions) -> tuple[list[tuple[Policy, Policy]], list[Policy], list[Policy]]:
+    """(pairs, only in old, only in new): one labeled policy a side is one pair whatever their names;
+    batches are paired by document name (a name that recurs in both, in order)."""
+    if len(old.labeled) == 1 and len(new.labeled) == 1:
+        return [(old.labeled[0], new.labeled[0])], [], []
+    waiting: dict[str, list[Policy]] = {}
+    for p in new.labeled:
+        waiting.setdefault(p.doc, []).append(p)
+    pairs, only_old = [], []
+    for p in old.labeled:
+        if waiting.get(p.doc):
+            pairs.append((p, waiting[p.doc].pop(0)))
+        else:
+            only_old.append(p)
+    return pairs, only_old, [p for ps in waiting.values() for p in ps]
+
+
+def diff_versions(old: Versions, new: Versions, checklist: Checklist | None = None,
+                  min_similarity: float = 0.6) -> BatchDiff:
+    """Compare two versions of a policy, or two batches policy by policy."""
+    if old.labels != new.labels:
+        raise DiffError(f"{old.source} and {new.source} were labeled with different label sets; label both with "
+                        "the same model")
+    checklist = checklist or load_checklist()
+    pairs, only_old, only_new = pair_versions(old, new)
+    diffs = [diff_policies(a, b, old.labels, old.fallback, checklist, min_similarity) for a, b in pairs]
+    return BatchDiff(diffs, only_old, only_new, old.failed + new.failed)
 
 
 # --- outputs ---------------------------------------------------------------------------------
@@ -208,11 +259,14 @@ def _unit(p: Prediction | None) -> dict | None:
             "start": p.unit.start, "end": p.unit.end}
 
 
-def to_json(diff: PolicyDiff) -> dict:
-    """The diff as plain data (`clausetag diff -o FILE.json`)."""
-    side = lambda p: {"doc": p.doc, "path": p.path, "units": len(p.predictions), "languages": p.languages}  # noqa: E731
+def _side(p: Policy) -> dict:
+    return {"doc": p.doc, "path": p.path, "units": len(p.predictions), "languages": p.languages}
+
+
+def diff_json(diff: PolicyDiff) -> dict:
+    """One policy's diff as plain data."""
     return {
-        "type": "clausetag-diff", "clausetag": __version__, "old": side(diff.old), "new": side(diff.new),
+        "old": _side(diff.old), "new": _side(diff.new),
         "counts": {"unchanged": diff.unchanged, ADDED: diff.count(ADDED), REMOVED: diff.count(REMOVED),
                    REWORDED: diff.count(REWORDED)},
         "categories": [{"category": c.category, "old": c.old, "new": c.new, "status": c.status} for c in diff.categories],
@@ -221,3 +275,10 @@ def to_json(diff: PolicyDiff) -> dict:
         "changes": [{"kind": c.kind, "old": _unit(c.old), "new": _unit(c.new), "labels_gained": c.gained,
                      "labels_lost": c.lost} for c in diff.changes],
     }
+
+
+def to_json(batch: BatchDiff) -> dict:
+    """The whole comparison as plain data (`clausetag diff -o FILE.json`)."""
+    return {"type": "clausetag-diff", "clausetag": __version__, "policies": [diff_json(d) for d in batch.diffs],
+            "only_old": [_side(p) for p in batch.only_old], "only_new": [_side(p) for p in batch.only_new],
+            "failed": [{"doc": p.doc, "path": p.path, "errors": p.errors} for p in batch.failed]}

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from clausetag.coverage import load_checklist
+from clausetag.coverage import Checklist, load_checklist
 from clausetag.coverage_html import STYLE as COVERAGE_STYLE, SYMBOLS
 from clausetag.html_common import Cell, esc, filters, meta_list, number_cell, page, table
-from clausetag.policy_diff import ADDED, REMOVED, REWORDED, PolicyDiff, UnitChange
+from clausetag.policy_diff import ADDED, REMOVED, REWORDED, BatchDiff, PolicyDiff, UnitChange
+from clausetag.wording import counted
 
 STYLE = """<style>
 del{background:#fee2e2;color:#991b1b}ins{background:#dcfce7;color:#166534;text-decoration:none}
@@ -47,7 +48,7 @@ def _labels(change: UnitChange) -> str:
                      *(f"<span class='lost'>{esc(l)}</span>" for l in change.lost), *(esc(l) for l in kept)])
 
 
-def _changes_table(diff: PolicyDiff) -> str:
+def _changes_table(diff: PolicyDiff, i: int) -> str:
     rows, attrs = [], []
     for c in diff.changes:
         old, new = _text(c)
@@ -55,34 +56,69 @@ def _changes_table(diff: PolicyDiff) -> str:
         section = f"<span class='section'>{esc(unit.section)}</span>" if unit.section else ""
         rows.append([Cell(esc(c.kind), cls=f"k-{c.kind}"), Cell(section), Cell(old, cls="text"), Cell(new, cls="text"),
                      Cell(_labels(c))])
-        attrs.append({"kind": c.kind, "label": " ".join(sorted({*c.gained, *c.lost}))})
+        attrs.append({"kind": c.kind})
+    if not rows:
+        return "<p class='muted'>No unit changed.</p>"
     kinds = [k for k in (ADDED, REMOVED, REWORDED) if diff.count(k)]
-    return (filters("changes", {"kind": ("change", kinds)})
+    return (filters(f"changes-{i}", {"kind": ("change", kinds)})
             + "<div class='scroll'>" + table(["change", "section", "old version", "new version", "labels"], rows,
-                                             "changes", row_attrs=attrs) + "</div>")
+                                             f"changes-{i}", row_attrs=attrs) + "</div>")
 
 
-def render_diff(diff: PolicyDiff) -> str:
-    checklist = load_checklist()
+def _status(checklist: Checklist, status: str) -> Cell:
+    return Cell(f"{SYMBOLS[status]} {esc(checklist.statuses[status])}", cls=f"st-{status}")
+
+
+def _pair_section(diff: PolicyDiff, i: int, checklist: Checklist) -> str:
     counts = {"unchanged units": diff.unchanged, "added": diff.count(ADDED), "removed": diff.count(REMOVED),
               "reworded": diff.count(REWORDED)}
-    summary = meta_list({"old version": f"{diff.old.doc} ({len(diff.old.predictions)} units)",
-                         "new version": f"{diff.new.doc} ({len(diff.new.predictions)} units)", **counts})
+    summary = meta_list({"old version": f"{diff.old.path or diff.old.doc} ({len(diff.old.predictions)} units)",
+                         "new version": f"{diff.new.path or diff.new.doc} ({len(diff.new.predictions)} units)", **counts})
     cats = table(["category", "units (old)", "units (new)", "change"],
                  [[c.category, number_cell(c.old), number_cell(c.new),
-                   Cell(esc(c.status), cls=f"c-{c.status.replace(' ', '-')}")] for c in diff.categories], "categories")
-    changed = [i for i in diff.items if i.changed]
+                   Cell(esc(c.status), cls=f"c-{c.status.replace(' ', '-')}")] for c in diff.categories],
+                 f"categories-{i}")
+    changed = [it for it in diff.items if it.changed]
     titles = {f.id: f.title for f in checklist.frameworks}
     items = (table(["framework", "article", "requirement", "old", "new"],
-                   [[titles.get(i.item.framework, i.item.framework), i.item.article, i.item.requirement,
-                     Cell(f"{SYMBOLS[i.old]} {esc(checklist.statuses[i.old])}", cls=f"st-{i.old}"),
-                     Cell(f"{SYMBOLS[i.new]} {esc(checklist.statuses[i.new])}", cls=f"st-{i.new}")] for i in changed],
-                   "checklist")
+                   [[titles.get(it.item.framework, it.item.framework), it.item.article, it.item.requirement,
+                     _status(checklist, it.old), _status(checklist, it.new)] for it in changed], f"checklist-{i}")
              if changed else "<p class='muted'>No checklist item changed its status.</p>")
-    body = (f"{COVERAGE_STYLE}{STYLE}<section><h2>Summary</h2>{summary}</section>"
-            f"<section><h2>Categories</h2>{cats}</section>"
-            f"<section><h2>Checklist items whose status changed</h2>{items}"
-            f"<p class='muted'>{esc(checklist.disclaimer)}</p></section>"
-            f"<section><h2>Changed units</h2>{_changes_table(diff)}</section>")
-    title = f"clausetag diff: {diff.old.doc} → {diff.new.doc}"
+    return (f"<section id='{_anchor(i)}'><h2>{esc(diff.name)}</h2>{summary}"
+            f"<h3>Categories</h3>{cats}<h3>Checklist items whose status changed</h3>{items}"
+            f"<h3>Changed units</h3>{_changes_table(diff, i)}</section>")
+
+
+def _anchor(i: int) -> str:
+    return f"pair-{i}"
+
+
+def _batch_section(batch: BatchDiff) -> str:
+    rows = []
+    for i, d in enumerate(batch.diffs):
+        now = [c.category for c in d.categories if c.status == "now disclosed"]
+        gone = [c.category for c in d.categories if c.status == "no longer disclosed"]
+        rows.append([Cell(f"<a href='#{_anchor(i)}'>{esc(d.name)}</a>", sort=d.name.lower()),
+                     number_cell(d.unchanged), number_cell(d.count(ADDED)), number_cell(d.count(REMOVED)),
+                     number_cell(d.count(REWORDED)), ", ".join(now), Cell(esc(", ".join(gone)), cls="neg" if gone else ""),
+                     number_cell(sum(it.changed and it.worse for it in d.items))])
+    parts = [table(["policy", "unchanged", "added", "removed", "reworded", "now disclosed", "no longer disclosed",
+                    "checklist items worse"], rows, "pairs")]
+    for title, policies in (("Only in the old versions", batch.only_old), ("Only in the new versions", batch.only_new)):
+        if policies:
+            parts.append(f"<h3>{title}</h3><ul>" + "".join(f"<li>{esc(p.path or p.doc)}</li>" for p in policies) + "</ul>")
+    if batch.failed:
+        parts.append("<h3>Could not be compared</h3><ul>"
+                     + "".join(f"<li>{esc('; '.join(p.errors) or p.doc)}</li>" for p in batch.failed) + "</ul>")
+    return f"<section><h2>Policies</h2>{''.join(parts)}</section>"
+
+
+def render_diff(batch: BatchDiff) -> str:
+    checklist = load_checklist()
+    single = len(batch.diffs) == 1 and not (batch.only_old or batch.only_new or batch.failed)
+    body = (f"{COVERAGE_STYLE}{STYLE}" + ("" if single else _batch_section(batch))
+            + "".join(_pair_section(d, i, checklist) for i, d in enumerate(batch.diffs))
+            + f"<p class='muted'>{esc(checklist.disclaimer)}</p>")
+    title = (f"clausetag diff: {batch.diffs[0].name}" if single
+             else f"clausetag diff: {counted(len(batch.diffs), 'policy', 'policies')} compared")
     return page(title, f"<h1>{esc(title)}</h1>", body)

@@ -44,10 +44,11 @@ def versions(tmp_path):
 
 
 def test_units_are_aligned_and_categories_and_checklist_compared(versions):
-    from clausetag.policy_diff import ADDED, REMOVED, REWORDED, diff_policies, read_version
+    from clausetag.policy_diff import ADDED, REMOVED, REWORDED, diff_versions, read_versions
 
-    old, new = (read_version(p) for p in versions)
-    d = diff_policies(old.policy, new.policy, old.labels, old.fallback)
+    batch = diff_versions(*(read_versions(p) for p in versions))
+    assert not (batch.only_old or batch.only_new or batch.failed)
+    (d,) = batch.diffs  # one policy a side: compared whatever their names
     assert d.unchanged == 2  # the title and the contact sentence
     assert [(c.kind, c.old.unit.text[:12] if c.old else None, c.new.unit.text[:12] if c.new else None)
             for c in d.changes] == [
@@ -72,7 +73,7 @@ def test_cli_writes_a_summary_json_and_a_page(versions, tmp_path):
     assert r.stdout.splitlines()[0] == "v1.txt → v2.txt: 2 units unchanged, 2 added, 2 removed, 1 reworded"
     assert "  data_retention: no longer disclosed (1 → 0 units)" in r.stdout
     assert "  policy_change: now disclosed (0 → 1 units)" in r.stdout
-    saved = json.loads(out.read_text(encoding="utf-8"))
+    (saved,) = json.loads(out.read_text(encoding="utf-8"))["policies"]
     assert saved["counts"] == {"unchanged": 2, "added": 2, "removed": 2, "reworded": 1}
     assert saved["changes"][0]["old"]["text"] == OLD[1][0] and saved["changes"][0]["new"]["text"] == NEW[1][0]
     page = tmp_path / "diff.html"
@@ -94,22 +95,35 @@ def test_diff_page_renders_and_filters_in_chromium(versions, tmp_path):
     page = tmp_path / "diff.html"
     assert invoke("diff", *versions, "-o", page).returncode == 0
     probe = """
-    const f=document.querySelector('.filters[data-target=changes]');const s=f.querySelector('select');
+    const f=document.querySelector('.filters[data-target=changes-0]');const s=f.querySelector('select');
     s.value='added';s.dispatchEvent(new Event('input'));
-    document.body.dataset.visible=[...document.getElementById('changes').tBodies[0].rows].filter(r=>!r.hidden).length;
+    document.body.dataset.visible=[...document.getElementById('changes-0').tBodies[0].rows].filter(r=>!r.hidden).length;
     """
     shown = render(page, probe)
     assert shown.console == []
     assert 'data-visible="2"' in shown.dom
-    for table_id in ("categories", "checklist", "changes"):
+    for table_id in ("categories-0", "checklist-0", "changes-0"):
         assert f'<table id="{table_id}"' in shown.dom
 
 
+def test_batches_are_paired_by_document_name(tmp_path):
+    old, new = tmp_path / "2024.jsonl", tmp_path / "2025.jsonl"
+    old.write_text("".join(json.dumps(r) + "\n" for r in records("a.txt", OLD) + records("b.txt", OLD)
+                           + records("c.txt", OLD)), encoding="utf-8")
+    new.write_text("".join(json.dumps(r) + "\n" for r in records("b.txt", OLD) + records("a.txt", NEW)
+                           + records("d.txt", NEW)), encoding="utf-8")
+    out = tmp_path / "diff.html"
+    r = invoke("diff", old, new, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "a.txt: 2 units unchanged, 2 added, 2 removed, 1 reworded"
+    assert "b.txt: 5 units unchanged, 0 added, 0 removed, 0 reworded" in r.stdout
+    assert "only in the old versions: c.txt" in r.stdout and "only in the new versions: d.txt" in r.stdout
+    html = out.read_text(encoding="utf-8")
+    assert "<table id='pairs'" in html and "href='#pair-1'>b.txt</a>" in html and "No unit changed." in html
+    assert "<h3>Only in the new versions</h3><ul><li>/in/d.txt</li></ul>" in html
+
+
 def test_bad_input_is_one_line_error(versions, tmp_path):
-    batch = tmp_path / "batch.jsonl"
-    batch.write_text("".join(json.dumps(r) + "\n" for r in records("a.txt", OLD) + records("b.txt", NEW)),
-                     encoding="utf-8")
-    assert_one_line_error(invoke("diff", batch, versions[1]), "batch.jsonl: holds 2 labeled policies")
     assert_one_line_error(invoke("diff", *versions, "-o", tmp_path / "diff.txt"), "diff.txt", ".html or .json")
     other = tmp_path / "other.jsonl"
     other.write_text("".join(json.dumps({**r, "scores": {"a": 0.5}}) + "\n" for r in records("v3.txt", NEW)
@@ -131,3 +145,12 @@ def test_documents_are_labeled_with_the_default_model(tmp_path):
     assert r.stdout.splitlines()[0] == "old.txt → new.txt: 3 units unchanged, 1 added, 0 removed, 0 reworded"
     assert "third_party_sharing: now disclosed (0 → 1 units)" in r.stdout  # what the added sentence discloses
     assert_one_line_error(invoke("diff", old, tmp_path / "missing.txt"), "missing.txt")
+    # folders: paired by file name; a file that cannot be read is named and the others compared
+    for folder, text in (("2024", old.read_text()), ("2025", new.read_text())):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "policy.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "2025" / "broken.txt").write_bytes(b"")
+    r = invoke("diff", tmp_path / "2024", tmp_path / "2025")
+    assert r.returncode == 1
+    assert r.stdout.splitlines()[0] == "policy.txt: 3 units unchanged, 1 added, 0 removed, 0 reworded"
+    assert r.stderr.strip() == f"clausetag: {tmp_path / '2025' / 'broken.txt'}: empty file"
