@@ -252,4 +252,21 @@ def segment(text: str, lang: str | None = None, headings: Collection[str] = ()) 
             continue
         for s, e in _split_line(text, a, b, cjk):
             units.append(Segment(s, e, text[s:e], section=section))
+    return _without_dominant_title(units, limits["title_section_max_share"])
+
+
+def _without_dominant_title(units: list[Segment], max_share: float) -> list[Segment]:
+    """Units under the document's title (its first unit, a heading without a number) lose it as their
+    section when they are more than `max_share` of the other units: a policy without further headings
+    (or with few) gains nothing from its own name, and the model, which learned titles as the section
+    of app policies' preambles (mostly `other`), would take its sentences for a preamble. A preamble
+    before the first real heading keeps its title, and a numbered first heading ("6. Storage", a
+    policy's section on its own) is a section, not a title."""
+    if len(units) < 2 or not units[0].is_heading or _HEADING_MARKER.match(units[0].text):
+        return units
+    end = next((i for i in range(1, len(units)) if units[i].is_heading), len(units))
+    if end - 1 <= max_share * (len(units) - 1):
+        return units
+    for u in units[1:end]:
+        u.section = None
     return units

@@ -62,6 +62,15 @@ def test_clear_sentences_get_their_label(labeler, text, lang, label):
     assert label in pred.labels, (pred.labels, pred.scores)
 
 
+def test_clauses_under_a_title_alone_get_their_labels(labeler):
+    """A policy whose only heading is its title: its sentences are not taken for a preamble."""
+    english = [(t, l) for t, lang, l in CLEAR if lang == "en"]
+    preds = labeler.label_text("Privacy Policy\n\n" + "\n\n".join(t for t, _ in english), lang="en")
+    assert [p.unit.text for p in preds[1:]] == [t for t, _ in english]
+    for p, (_, label) in zip(preds[1:], english):
+        assert label in p.labels and p.unit.section is None, (p.unit.text, p.labels)
+
+
 def test_labels_are_deterministic(labeler):
     units = [Unit(id=str(i), doc="d", lang=lang, text=t) for i, (t, lang, _) in enumerate(CLEAR)]
     a = [p.scores for p in labeler.label_units(units)]

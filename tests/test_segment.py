@@ -134,3 +134,16 @@ def test_markdown_heading_marks_make_a_heading_and_are_left_out():
         ("#hashtag is text.", False)]
     assert all(text[u.start:u.end] == u.text for u in units)
     assert units[2].section == "What do we collect?"
+
+
+def test_a_title_over_most_of_a_document_is_no_section():
+    """A policy without further headings gets no section from its title (the model takes sentences under
+    a title for a preamble); a preamble before the first real heading keeps its title."""
+    plain = "Privacy Policy\n\nWe collect your e-mail address.\n\nWe share it with advertisers.\n\nWrite to us."
+    units = segment(plain, lang="en")
+    assert units[0].is_heading and [u.section for u in units[1:]] == [None, None, None]
+    sections = ("Privacy Policy\n\nThis policy explains what we do.\n\n1. What we collect\n\nYour e-mail address.\n\n"
+                "2. Sharing\n\nWe share it with advertisers.\n\n3. Contact\n\nWrite to us.")
+    units = segment(sections, lang="en")
+    assert [u.section for u in units] == [None, "Privacy Policy", "Privacy Policy", "1. What we collect",
+                                          "1. What we collect", "2. Sharing", "2. Sharing", "3. Contact"]
