@@ -293,7 +293,7 @@ def test_lang_option_sets_every_units_language(tiny_model, tmp_path):
 def test_recurring_units_are_scored_once_with_the_same_result(tiny_model):
     from clausetag.infer.labeler import Labeler
 
-    cached = Labeler.load(tiny_model, score_cache_units=3)
+    cached = Labeler.load(tiny_model, score_cache_units=3)  # numbered headings: sections, not titles
     plain = Labeler(cached.model, score_cache_units=0)
     scored: list[str] = []
     score = cached.model.scores
@@ -303,20 +303,20 @@ def test_recurring_units_are_scored_once_with_the_same_result(tiny_model):
         return score(texts, *args, **kwargs)
 
     cached.model.scores = counting
-    text = "Data\nWe collect your e-mail address.\nWe collect your e-mail address.\nWe share it with partners."
+    text = "1. Data\nWe collect your e-mail address.\nWe collect your e-mail address.\nWe share it with partners."
     first = cached.label_text(text, doc="a")
-    assert scored == ["Data", "We collect your e-mail address.", "We share it with partners."]  # the repeat once
-    second = cached.label_text("Data\nWe share it with partners.\nContact us.", doc="b")
+    assert scored == ["1. Data", "We collect your e-mail address.", "We share it with partners."]  # the repeat once
+    second = cached.label_text("1. Data\nWe share it with partners.\nContact us.", doc="b")
     assert scored[3:] == ["Contact us."]  # the others were kept from the document before
-    cached.label_text("Data\nWe collect your e-mail address.", doc="c")
-    assert scored[4:] == ["Data"]  # kept no longer: only the 3 latest are, and "Data" was the oldest
-    again = cached.label_text("Other\nWe share it with partners.", doc="d")
-    assert scored[5:] == ["Other", "We share it with partners."]  # another section: another unit
-    for predictions, text in ((first, text), (second, "Data\nWe share it with partners.\nContact us.")):
+    cached.label_text("1. Data\nWe collect your e-mail address.", doc="c")
+    assert scored[4:] == ["1. Data"]  # kept no longer: only the 3 latest are, and "1. Data" was the oldest
+    again = cached.label_text("2. Other\nWe share it with partners.", doc="d")
+    assert scored[5:] == ["2. Other", "We share it with partners."]  # another section: another unit
+    for predictions, text in ((first, text), (second, "1. Data\nWe share it with partners.\nContact us.")):
         expected = plain.label_text(text, doc="x")  # scored in other batches: float rounding may differ
         assert [p.labels for p in predictions] == [p.labels for p in expected]
         assert [p.scores for p in predictions] == [pytest.approx(p.scores, abs=1e-5) for p in expected]
-    assert again[1].unit.section == "Other"
+    assert again[1].unit.section == "2. Other"
 
 
 def test_web_addresses_are_labeled_with_the_files(tiny_model, web, tmp_path):
