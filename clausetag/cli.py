@@ -324,11 +324,11 @@ def diff(
     """What changed between two versions of a policy (or two batches, policy by policy): units added, removed
     and reworded, categories now or no longer disclosed, checklist items whose status changed. Exit code 1
     if a document could not be compared."""
-    from clausetag.coverage import load_checklist
     from clausetag.infer.output import atomic_write_text
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem
-    from clausetag.policy_diff import DiffError, diff_versions, is_label_output, labeled_versions, read_versions, to_json
+    from clausetag.policy_diff import (DiffError, diff_versions, is_label_output, labeled_versions, read_versions,
+                                       summary_lines, to_json)
     from clausetag.settings import defaults
 
     lang = _checked_lang(lang)
@@ -357,22 +357,8 @@ def diff(
         result = diff_versions(*sides, min_similarity=defaults()["diff"]["min_similarity"])
     except (DiffError, ModelError) as e:
         fail(str(e))
-    checklist = load_checklist()
-    titles = {f.id: f.title for f in checklist.frameworks}
-    status = lambda s: checklist.statuses.get(s, s).split(":")[0]  # noqa: E731 - "check: …" -> "check"
-    for d in result.diffs:
-        typer.echo(f"{d.name}: {counted(d.unchanged, 'unit')} unchanged, "
-                   + ", ".join(f"{d.count(k)} {k}" for k in ("added", "removed", "reworded")))
-        for c in d.categories:
-            if c.status in ("now disclosed", "no longer disclosed"):
-                typer.echo(f"  {c.category}: {c.status} ({c.old} → {c.new} units)")
-        for i in d.items:
-            if i.changed:
-                typer.echo(f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: {status(i.old)} → "
-                           f"{status(i.new)} ({i.item.requirement})")
-    for title, policies in (("only in the old versions", result.only_old), ("only in the new versions", result.only_new)):
-        if policies:
-            typer.echo(f"{title}: {', '.join(p.doc for p in policies)}")
+    for line in summary_lines(result):
+        typer.echo(line)
     for p in result.failed:
         typer.echo(f"clausetag: {'; '.join(p.errors)}", err=True)
     if output is not None:

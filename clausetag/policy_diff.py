@@ -18,6 +18,7 @@ from clausetag.coverage import (STATUS_ORDER, Checklist, ChecklistItem, Coverage
                                 load_checklist, read_labels)
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import UNIT_RECORD, Prediction
+from clausetag.wording import counted
 from clausetag.training_overlap import normalized
 
 if TYPE_CHECKING:
@@ -251,6 +252,25 @@ def diff_versions(old: Versions, new: Versions, checklist: Checklist | None = No
 
 
 # --- outputs ---------------------------------------------------------------------------------
+
+def summary_lines(batch: BatchDiff, checklist: Checklist | None = None) -> list[str]:
+    """What `clausetag diff` prints: per policy the counts, the categories now or no longer disclosed and
+    the checklist items whose status changed (in the checklist's words); then the unpaired policies."""
+    checklist = checklist or load_checklist()
+    titles = {f.id: f.title for f in checklist.frameworks}
+    status = lambda s: checklist.statuses.get(s, s).split(":")[0]  # noqa: E731 - "check: …" -> "check"
+    lines = []
+    for d in batch.diffs:
+        lines.append(f"{d.name}: {counted(d.unchanged, 'unit')} unchanged, "
+                     + ", ".join(f"{d.count(k)} {k}" for k in (ADDED, REMOVED, REWORDED)))
+        lines += [f"  {c.category}: {c.status} ({c.old} → {c.new} units)" for c in d.categories
+                  if c.status in ("now disclosed", "no longer disclosed")]
+        lines += [f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: {status(i.old)} → "
+                  f"{status(i.new)} ({i.item.requirement})" for i in d.items if i.changed]
+    for title, policies in (("only in the old versions", batch.only_old), ("only in the new versions", batch.only_new)):
+        if policies:
+            lines.append(f"{title}: {', '.join(p.doc for p in policies)}")
+    return lines
 
 def _unit(p: Prediction | None) -> dict | None:
     if p is None:
