@@ -1,5 +1,5 @@
-"""`clausetag diff`: what changed between two versions of a policy, sentence by sentence, per category and
-against the notice checklist.
+"""`clausetag diff`: what changed between two versions of a policy (or two batches, policy by policy),
+sentence by sentence, per category and against the notice checklist.
 
 Units are aligned by their text (whitespace aside) in reading order (difflib); within a stretch that
 changed, an old and a new unit whose texts are similar enough (`[diff] min_similarity`) are one
@@ -18,8 +18,8 @@ from clausetag.coverage import (STATUS_ORDER, Checklist, ChecklistItem, Coverage
                                 load_checklist, read_labels)
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import UNIT_RECORD, Prediction
-from clausetag.wording import counted
 from clausetag.training_overlap import normalized
+from clausetag.wording import counted
 
 if TYPE_CHECKING:
     from clausetag.infer.labeler import DocumentResult
