@@ -156,7 +156,9 @@ def label(
         fail("--resume cannot continue standard input (-); label it again without --resume")
     if output is not None and (problem := file_output_problem(output)):
         fail(problem)
-    lang = _checked_lang(lang)
+    lang, backend = _checked_lang(lang), _checked_backend(backend)
+    if max_mb is not None and max_mb <= 0:
+        fail(f"--max-mb must be above 0, not {max_mb:g}")
     try:
         stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang)
     except ModelError as e:
@@ -297,6 +299,13 @@ def report(
                + (f", {failed} failed" if failed else "") + f"); report: {out_dir / REPORT_FILE}")
 
 
+def _checked_backend(backend: str) -> str:
+    """A --backend value (ends the command with a one-line error otherwise)."""
+    if backend not in ("torch", "onnx"):
+        fail(f"--backend must be torch or onnx, not {backend!r}")
+    return backend
+
+
 def _checked_lang(lang: str | None) -> str | None:
     """A --lang value as a known language code (ends the command with a one-line error otherwise)."""
     if lang is None:
@@ -331,7 +340,7 @@ def diff(
                                        summary_lines, to_json)
     from clausetag.settings import defaults
 
-    lang = _checked_lang(lang)
+    lang, backend = _checked_lang(lang), _checked_backend(backend)
     suffix = output.suffix.lower() if output else ""
     if output is not None and suffix not in (".html", ".json"):
         fail(f"{output}: the diff is written as .html or .json")
@@ -370,7 +379,10 @@ def diff(
             from clausetag.policy_diff_html import render_diff
 
             text = render_diff(result)
-        atomic_write_text(output, text)
+        try:
+            atomic_write_text(output, text)
+        except OSError as e:  # e.g. a full disk; nothing half-written is left
+            fail(f"{e.filename or output}: {e.strerror or e}")
         typer.echo(f"diff: {output}")
     raise typer.Exit(1 if result.failed else 0)
 

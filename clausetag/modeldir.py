@@ -159,8 +159,14 @@ def load_model(directory: str | Path, encoder: str | None = None, check_fingerpr
     elif info.method in ("frozen", "finetune"):
         name = encoder or info.encoder["name"]
         expected = info.encoder.get("fingerprint") if check_fingerprint and encoder is None else None
-        clf = EncoderClassifier.load(directory, name, len(taxonomy.names), EncoderInput(**info.inputs),
-                                     expected_fingerprint=expected, layers=info.encoder.get("layers", 0))
+        try:
+            clf = EncoderClassifier.load(directory, name, len(taxonomy.names), EncoderInput(**info.inputs),
+                                         expected_fingerprint=expected, layers=info.encoder.get("layers", 0))
+        except ModelError:
+            raise
+        except (OSError, ValueError) as e:  # a path that is not there, an id that cannot be fetched offline
+            raise ModelError(f"encoder {name!r}: cannot be loaded, neither a model folder here nor a Hugging Face "
+                             f"id that can be fetched ({' '.join(str(e).split())[:200]})") from None
     else:
         raise ModelError(f"{directory}: unknown method {info.method!r}")
     blend = None

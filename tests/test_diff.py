@@ -130,6 +130,7 @@ def test_bad_input_is_one_line_error(versions, tmp_path):
                              if r["type"] == "unit"), encoding="utf-8")
     assert_one_line_error(invoke("diff", versions[0], other), "different label sets")
     assert_one_line_error(invoke("diff", versions[0], versions[1], "--lang", "xx"), "--lang 'xx'")
+    assert_one_line_error(invoke("diff", versions[0], versions[1], "--backend", "gpu"), "--backend must be torch or onnx")
 
 
 @pytest.mark.slow

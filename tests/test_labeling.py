@@ -288,6 +288,13 @@ def test_lang_option_sets_every_units_language(tiny_model, tmp_path):
                                                       ("rows.jsonl", "en")]
     r = clausetag("label", policy, "-m", tiny_model, "-o", out, "--lang", "czech")
     assert r.returncode == 2 and "--lang 'czech' is not a language code" in r.stderr and " cs " in r.stderr
+    r = clausetag("label", policy, "-m", tiny_model, "-o", out, "--backend", "tensorflow")
+    assert r.returncode == 2 and r.stderr.strip() == "clausetag: error: --backend must be torch or onnx, not 'tensorflow'"
+    r = clausetag("label", policy, "-m", tiny_model, "-o", out, "--max-mb", "-1")
+    assert r.returncode == 2 and r.stderr.strip() == "clausetag: error: --max-mb must be above 0, not -1"
+    r = clausetag("label", policy, "-m", tiny_model, "-o", out, "--encoder", tmp_path / "no-encoder-here")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith(f"clausetag: error: encoder '{tmp_path / 'no-encoder-here'}': cannot be loaded")
 
 
 def test_recurring_units_are_scored_once_with_the_same_result(tiny_model):

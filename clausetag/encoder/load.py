@@ -46,6 +46,9 @@ def load_encoder(name: str | None = None, settings: Settings | None = None):
 
     hf_logging.set_verbosity_error()  # no load reports for the pooler we do not use
     hf_logging.disable_progress_bar()
+    from huggingface_hub.utils import logging as hub_logging
+
+    hub_logging.set_verbosity_error()  # an id it cannot fetch offline is the caller's one-line error
     path = resolve_encoder(name, settings)
     tokenizer = AutoTokenizer.from_pretrained(path)
     try:  # the pooler is unused (mean pooling) and absent from the rebuilt checkpoint
