@@ -360,9 +360,6 @@ def diff(
                 labeler = Labeler.load(model, backend=backend)
                 fallback = Taxonomy.from_dict(labeler.model.info.taxonomy).fallback
             sides.append(labeled_versions(arg, list(labeler.label_files([arg], lang=lang)), labeler.labels, fallback))
-        for side in sides:
-            if not side.labeled:
-                raise DiffError("; ".join(e for p in side.failed for e in p.errors) or f"{side.source}: no policy in it")
         result = diff_versions(*sides, min_similarity=defaults()["diff"]["min_similarity"])
     except (DiffError, ModelError) as e:
         fail(str(e))

@@ -241,7 +241,11 @@ def pair_versions(old: Versions, new: Versions) -> tuple[list[tuple[Policy, Poli
 
 def diff_versions(old: Versions, new: Versions, checklist: Checklist | None = None,
                   min_similarity: float = 0.6) -> BatchDiff:
-    """Compare two versions of a policy, or two batches policy by policy."""
+    """Compare two versions of a policy, or two batches policy by policy; a side with no labeled policy is
+    a DiffError naming what went wrong with it."""
+    for side in (old, new):
+        if not side.labeled:
+            raise DiffError("; ".join(e for p in side.failed for e in p.errors) or f"{side.source}: no policy in it")
     if old.labels != new.labels:
         raise DiffError(f"{old.source} and {new.source} were labeled with different label sets; label both with "
                         "the same model")
