@@ -46,9 +46,40 @@ _WORD = re.compile(r"[^\W_]")
 
 
 @lru_cache(maxsize=1)
-def _abbreviations() -> frozenset[str]:
+def _segmenter_rules() -> dict:
     raw = resources.files("clausetag.infer").joinpath("segmenter.toml").read_text("utf-8")
-    return frozenset(a.lower() for a in tomllib.loads(raw)["abbreviations"])
+    return tomllib.loads(raw)
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> frozenset[str]:
+    """Abbreviations after which a period does not end the sentence."""
+    return frozenset(a.lower() for a in _segmenter_rules()["abbreviations"])
+
+
+def _period_ends_sentence(line: str, dot: int, after: str) -> bool:
+    """Whether the period at `line[dot]`, followed by white space and then `after`, ends a sentence."""
+    word = re.search(r"([\w.]+)$", line[:dot])
+    token = word.group(1).lower() if word else ""
+    bare = token.rstrip(".")
+    rules = _segmenter_rules()
+    if bare in rules["list_enders"]:  # "etc. We": a new sentence; "etc. TLS", "etc. and": not
+        return after[:1].isupper() and after[1:2].islower()
+    if token in _abbreviations() or bare in _abbreviations():
+        return False
+    # "2. Rozsah" inside a line is a numbering or a Czech ordinal, not a sentence end.
+    if token.isdigit() and len(token) <= 2:
+        return False
+    if len(token) == 1 and token.isalpha():
+        # A single capital letter before the period is an initial ("J. Novák"); a single letter next to
+        # another short one is a spaced abbreviation ("z. B.", "u. a.", "d. h.", "p. ex.").
+        if line[dot - 1].isupper() or re.match(r"[^\W\d_]{1,2}\.", after) \
+                or re.search(r"(?:^|[\s(])[^\W\d_]\.\s+$", line[: dot - 1]):
+            return False
+    if after[:1].isdigit() and any(bare.endswith(s) and len(bare) > len(s)
+                                   for s in rules["number_abbreviation_suffixes"]):
+        return False  # "Musterstr. 12"
+    return True
 
 
 def _limits() -> dict:
@@ -93,6 +124,11 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
 def opens_block(line: str) -> bool:
     """Whether `line` starts a list item or a numbered heading (so never continues the line before)."""
     return bool(_ITEM_START.match(line) or _HEADING_MARKER.match(line))
+
+
+def is_numbered_heading(line: str, cjk: bool) -> bool:
+    """A heading that starts with its number ("一、我们如何收集您的信息", "2. Welche Daten wir erheben")."""
+    return bool(_HEADING_MARKER.match(line)) and is_heading(line, cjk, questions=False)
 
 
 def is_heading(line: str, cjk: bool, questions: bool = True) -> bool:
@@ -155,7 +191,6 @@ def _cjk_breaks(text: str, a: int, b: int) -> list[int]:
 
 def _latin_breaks(text: str, a: int, b: int) -> list[int]:
     breaks = []
-    abbreviations = _abbreviations()
     for m in re.finditer(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s+)", text[a:b]):
         end = a + m.end()
         nxt = re.match(r"\s+(\S)", text[end:b])
@@ -164,17 +199,8 @@ def _latin_breaks(text: str, a: int, b: int) -> list[int]:
         follower = nxt.group(1)
         if not (follower.isupper() or follower.isdigit() or follower in "\"'“‘„«([•·▪-–" or _CJK.match(follower)):
             continue
-        if m.group().startswith("."):
-            word = re.search(r"([\w.]+)$", text[a : a + m.start()])
-            token = word.group(1).lower() if word else ""
-            if token in abbreviations or token.rstrip(".") in abbreviations:
-                continue
-            # "2. Rozsah" inside a line is a numbering or a Czech ordinal, not a sentence end.
-            if token.isdigit() and len(token) <= 2:
-                continue
-            # A single capital letter before the period is an initial ("J. Novák").
-            if len(token) == 1 and token.isalpha() and text[a + m.start() - 1].isupper():
-                continue
+        if m.group().startswith(".") and not _period_ends_sentence(text[a:b], m.start(), text[end:b].lstrip()):
+            continue
         breaks.append(end)
     return breaks
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from clausetag.infer.segment import is_cjk, is_heading, opens_block
+from clausetag.infer.segment import is_cjk, is_heading, is_numbered_heading, opens_block
 from clausetag.settings import defaults
 
 _CLOSERS = "\"'”’»)）]】」』》〉"
@@ -57,10 +57,12 @@ def _full(line: str, cjk: bool, width: dict[bool, float]) -> bool:
 
 def looks_wrapped(text: str) -> bool:
     """Whether `text` was wrapped at a fixed width: most of its lines that run near the text width end
-    mid-sentence (in text with one paragraph per line, nearly all of them end a sentence)."""
+    mid-sentence (in text with one paragraph per line, nearly all of them end a sentence). Numbered
+    headings say nothing either way: in a short policy they can be as long as its paragraphs."""
     settings = defaults()["input"]
     lines, cjk_lines, width = _layout(text)
-    full = [line for i, line in enumerate(lines) if _full(line, i in cjk_lines, width)]
+    full = [line for i, line in enumerate(lines)
+            if _full(line, i in cjk_lines, width) and not is_numbered_heading(line, i in cjk_lines)]
     unended = sum(not _ends_sentence(line) for line in full)
     return len(full) >= settings["wrapped_min_lines"] and unended >= settings["wrapped_min_share"] * len(full)
 

@@ -171,6 +171,17 @@ def test_text_files_are_unwrapped_only_when_hard_wrapped(tmp_path, seeds_dir):
         assert [x for x in read_document(page).text.split("\n") if x] == ["Privacy Policy", *PARAGRAPHS]
 
 
+def test_a_short_policy_with_numbered_headings_is_not_taken_for_wrapped_text(tmp_path):
+    """Its headings are as long as its short paragraphs and end without punctuation, as wrapped lines do;
+    read as wrapped, each heading ran into the sentence below it."""
+    lines = ["隐私政策", "", "一、我们如何收集和使用您的个人信息", "我们会收集您的手机号码。", "",
+             "二、我们如何共享、转让、公开披露您的个人信息", "我们不会向第三方共享您的信息。", "", "三、您的权利",
+             "您可以删除您的账号。", "", "四、我们如何存储您的个人信息", "我们会将您的信息保存两年。"]
+    policy = tmp_path / "short.txt"
+    policy.write_text("\n".join(lines), encoding="utf-8")
+    assert read_document(policy).text.split("\n") == lines
+
+
 def test_word_documents_keep_paragraph_and_table_order(tmp_path):
     import docx
     from docx.oxml.ns import qn

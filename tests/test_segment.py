@@ -55,6 +55,32 @@ def test_english_abbreviations():
                  "Contact us!"]
 
 
+def test_german_french_spanish_and_polish_abbreviations():
+    de = ("Verantwortlich ist die Beispiel GmbH, Musterstr. 12, 10115 Berlin. Wir erheben z. B. Ihren Namen "
+          "u. a. Kontaktdaten. Ggf. speichern wir Ihre IP-Adresse gem. Art. 6 Abs. 1 lit. f DSGVO. Sie haben "
+          "das Recht auf Auskunft, Löschung usw. Bitte wenden Sie sich an Dr. Müller.")
+    assert texts(segment(de, lang="de")) == [
+        "Verantwortlich ist die Beispiel GmbH, Musterstr. 12, 10115 Berlin.",
+        "Wir erheben z. B. Ihren Namen u. a. Kontaktdaten.",
+        "Ggf. speichern wir Ihre IP-Adresse gem. Art. 6 Abs. 1 lit. f DSGVO.",
+        "Sie haben das Recht auf Auskunft, Löschung usw.", "Bitte wenden Sie sich an Dr. Müller."]
+    fr_es = ("Écrivez à Mme Dupont, 12 av. de la République. Selon le Règlement (UE) n. 2016/679, p. ex. votre nom. "
+             "La Sra. García responde, p. ej. por correo.")
+    assert texts(segment(fr_es, lang="fr")) == [
+        "Écrivez à Mme Dupont, 12 av. de la République.", "Selon le Règlement (UE) n. 2016/679, p. ex. votre nom.",
+        "La Sra. García responde, p. ej. por correo."]
+    assert texts(segment("Zbieramy np. imię. Adres: ul. Polna, m.in. e-mail.", lang="pl")) == [
+        "Zbieramy np. imię.", "Adres: ul. Polna, m.in. e-mail."]
+
+
+def test_an_enumeration_closed_by_etc_ends_the_sentence_before_a_capitalised_word():
+    text = ("We collect names, addresses etc. We never sell them. Cookies, pixels etc. TLS protects them. "
+            "Tags etc. and logs. Jméno, adresu atd. Pokud chcete, napište nám.")
+    assert texts(segment(text, lang="en")) == [
+        "We collect names, addresses etc.", "We never sell them.", "Cookies, pixels etc. TLS protects them.",
+        "Tags etc. and logs.", "Jméno, adresu atd.", "Pokud chcete, napište nám."]
+
+
 def test_long_unbroken_line_is_cut():
     text = "数据" * 40000
     units = segment(text)
