@@ -224,15 +224,19 @@ def read_opp115_file(path: Path) -> Corpus:
 
 # --- CAPP-130 --------------------------------------------------------------------------------
 
-def _capp_sort_key(path: Path) -> int:
-    m = re.search(r"(\d+)", path.stem)
-    return int(m.group(1)) if m else 0
+def natural_key(name: str) -> list:
+    """Sort key for names as people number them: rw_2 before rw_10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _by_name(paths: Iterable[Path]) -> list[Path]:
+    return sorted(paths, key=lambda p: natural_key(p.stem))
 
 
 def capp130_docs(root: str | Path | None = None) -> list[str]:
     """Policy names (`rw_N`) present in the CAPP-130 annotation folder."""
     folder = corpora_root(root) / "capp130" / "annotation"
-    return [p.stem for p in sorted(folder.glob("rw_*.jsonl"), key=_capp_sort_key)]
+    return [p.stem for p in _by_name(folder.glob("rw_*.jsonl"))]
 
 
 def read_capp130(lang: str = "zh", root: str | Path | None = None, docs: Iterable[str] | None = None) -> Corpus:
@@ -244,7 +248,7 @@ def read_capp130(lang: str = "zh", root: str | Path | None = None, docs: Iterabl
     if not folder.is_dir():
         raise CorpusError(f"{folder}: not found (set CLAUSETAG_CORPORA to the corpora folder)")
     wanted = set(docs) if docs is not None else None
-    paths = [p for p in sorted(folder.glob("rw_*.jsonl"), key=_capp_sort_key) if wanted is None or p.stem in wanted]
+    paths = [p for p in _by_name(folder.glob("rw_*.jsonl")) if wanted is None or p.stem in wanted]
     return read_capp130_files(paths, lang)
 
 

@@ -6,9 +6,7 @@ policy and for the batch as JSON and CSV, and the HTML report (`coverage_html`).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import time
 import tomllib
@@ -17,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from clausetag import __version__
-from clausetag.infer.output import atomic_write_text
+from clausetag.infer.output import atomic_write_text, spreadsheet_csv
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
 from clausetag.settings import defaults
@@ -314,22 +312,19 @@ def csv_columns(cov: Coverage) -> list[str]:
 
 
 def to_csv(cov: Coverage) -> str:
-    """One row per policy: counts per category, absent categories, checklist statuses (UTF-8 with BOM,
-    so that spreadsheet programs read non-Latin policy names correctly)."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(csv_columns(cov))
+    """One row per policy: counts per category, absent categories, checklist statuses (`spreadsheet_csv`)."""
+    rows = [csv_columns(cov)]
     for pc in cov.policies:
         p = pc.policy
         labeled = bool(p.predictions)
         status = {item_key(r.item): r.status for r in pc.checklist}
-        w.writerow([p.doc, p.path or "", len(p.predictions), ";".join(p.languages), " | ".join(p.errors),
+        rows.append([p.doc, p.path or "", len(p.predictions), ";".join(p.languages), " | ".join(p.errors),
                     " | ".join(p.warnings),
                     *(pc.categories[c].count if labeled else "" for c in cov.batch.categories),
                     ";".join(pc.absent) if labeled else "",
                     *(";".join(r.item.id for r in pc.items_with("missing", f.id)) for f in cov.checklist.frameworks),
                     *(status.get(item_key(it), "") for f in cov.checklist.frameworks for it in f.items)])
-    return "\ufeff" + buf.getvalue()
+    return spreadsheet_csv(rows)
 
 
 def write_report(labels_path: str | Path, out_dir: Path, checklist: str | None = None) -> Coverage:

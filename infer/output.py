@@ -97,24 +97,30 @@ class PartialWriter:
 
 
 CSV_COLUMNS = ["type", "doc", "id", "start", "end", "lang", "section", "text", "labels"]
+WARNING_ROW = "warning"  # the CSV's row type for a document's warning (JSONL keeps them in its summary)
+
+
+def spreadsheet_csv(rows: Iterable[list]) -> str:
+    """CSV text in UTF-8 with a byte-order mark, which Excel needs to read Chinese and Czech right."""
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return "\ufeff" + buf.getvalue()
 
 
 def to_csv(records: list[dict], labels: list[str]) -> str:
-    """One row per unit; a document's error or warnings as rows of type `error` or `warning`. UTF-8 with a
-    byte-order mark, so that Excel reads Chinese and Czech text right (as `clausetag report`'s CSV)."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS + [f"score_{l}" for l in labels] + ["error", "warning"])
+    """One row per unit; a document's error or warnings as rows of type `error` or `warning`
+    (`spreadsheet_csv`)."""
+    rows = [CSV_COLUMNS + [f"score_{l}" for l in labels] + ["error", "warning"]]
     blank = [""] * (len(CSV_COLUMNS) - 2 + len(labels))
     for r in records:
         if r["type"] == UNIT_RECORD:
-            w.writerow([r.get(c) if c != "labels" else ";".join(r["labels"]) for c in CSV_COLUMNS]
-                       + [r["scores"].get(l) for l in labels] + ["", ""])
+            rows.append([r.get(c) if c != "labels" else ";".join(r["labels"]) for c in CSV_COLUMNS]
+                        + [r["scores"].get(l) for l in labels] + ["", ""])
         elif r["type"] == ERROR_RECORD:
-            w.writerow([ERROR_RECORD, r["doc"], *blank, r["error"], ""])
+            rows.append([ERROR_RECORD, r["doc"], *blank, r["error"], ""])
         elif r["type"] == SUMMARY_RECORD:
-            w.writerows(["warning", r["doc"], *blank, "", warning] for warning in r.get("warnings") or [])
-    return "\ufeff" + buf.getvalue()
+            rows.extend([WARNING_ROW, r["doc"], *blank, "", warning] for warning in r.get("warnings") or [])
+    return spreadsheet_csv(rows)
 
 
 def finalize(partial: Path, out: Path, fmt: str, labels: list[str], meta: dict) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from clausetag.corpora import capp130_docs, load_source
+from clausetag.corpora import capp130_docs, load_source, natural_key
 from clausetag.records import Unit
 from clausetag.taxonomy import Taxonomy, load_taxonomy
 
@@ -41,7 +40,7 @@ def resample(units: list[Unit], weight: float, cap: int, rng: random.Random) -> 
 
 def _sorted_docs(docs: Iterable[str]) -> list[str]:
     """Document names once each, sorted as people number them (rw_2 before rw_10)."""
-    return sorted(set(docs), key=lambda d: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", d)])
+    return sorted(set(docs), key=natural_key)
 
 
 def _hash_units(units: list[Unit]) -> str:
