@@ -3,11 +3,12 @@
     python benchmarks/clause_checklist.py default=models/default fast=models/fast
 
 The checklist is 54 sentences (six per label) written for this purpose, each disclosing one practice
-unambiguously, in six parallel languages (en, zh, cs, de, fr, es; data/checklist/README.md). Each
+unambiguously, in twelve parallel languages (data/checklist/README.md). Each
 sentence is labeled on its own, as `clausetag label` would label a one-line document: no section
 heading, its language detected. For each model: per language, the sentences whose predicted label set
 is exactly the gold label ("exact"), macro-F1, and per label how many of its six sentences got it; then
-every miss. Writes benchmarks/results/clause_checklist.json and prints a Markdown table.
+every miss. Writes benchmarks/results/clause_checklist.json and prints a Markdown table (a row per
+language, a column per model).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def main() -> None:
     harmonized = load_taxonomy("harmonized")
     gold = harmonized.to_matrix([u.labels for u in units])
     langs = sorted({u.lang for u in units}, key=[u.lang for u in units].index)
-    results, lines = {}, []
+    results = {}
     for name, path in (m.split("=", 1) for m in args.models):
         model = load_model(path)
         started = time.time()
@@ -64,14 +65,16 @@ def main() -> None:
         total = sum(v["exact"] for v in by_lang.values())
         results[name] = {"path": path, "exact": total, "units": len(units), "seconds": round(seconds, 1),
                          "by_language": by_lang, "misses": misses}
-        lines.append(f"| {name} | " + " | ".join(f"{v['exact']}/{v['units']} ({v['macro_f1']})" for v in by_lang.values())
-                     + f" | {total}/{len(units)} |")
         print(f"{name}: {total} of {len(units)} labeled exactly; misses:", flush=True)
         for m in misses:
             print(f"  {m['id']}: {m['text']}  gold {m['gold']}, predicted {m['predicted']}")
-    print("\n| model | " + " | ".join(f"{l}: exact (macro-F1)" for l in langs) + " | all |")
-    print("|---|" + "---:|" * (len(langs) + 1))
-    print("\n".join(lines))
+    print("\n| language | " + " | ".join(f"`{name}`" for name in results) + " |")
+    print("|---|" + "---:|" * len(results))
+    for lang in langs:
+        print(f"| {lang} | " + " | ".join(f"{r['by_language'][lang]['exact']}/{r['by_language'][lang]['units']} "
+                                         f"({r['by_language'][lang]['macro_f1']})" for r in results.values()) + " |")
+    print("| all | " + " | ".join(f"{r['exact']}/{r['units']} ({100 * r['exact'] / r['units']:.0f}%)"
+                                  for r in results.values()) + " |")
     out = {"command": "python benchmarks/clause_checklist.py " + " ".join(args.models),
            "created": time.strftime("%Y-%m-%d"), "models": results}
     Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from clausetag.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKLIST = ROOT / "data" / "checklist"
-LANGS = ["cs", "de", "en", "es", "fr", "zh"]
+LANGS = ["cs", "de", "en", "es", "fr", "it", "ja", "ko", "pl", "pt", "ru", "zh"]
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def by_lang():
     return {lang: [u for u in units if u.lang == lang] for lang in sorted({u.lang for u in units})}
 
 
-def test_checklist_is_six_parallel_languages_of_six_clauses_per_label(by_lang):
+def test_checklist_is_parallel_languages_of_six_clauses_per_label(by_lang):
     names = load_taxonomy("harmonized").names
     assert sorted(by_lang) == LANGS
     english = by_lang["en"]
@@ -39,12 +39,16 @@ def test_checklist_is_six_parallel_languages_of_six_clauses_per_label(by_lang):
 @pytest.mark.encoder
 @pytest.mark.slow
 def test_default_model_labels_most_plain_clauses_exactly_in_every_language(by_lang):
-    """At most 14 of each language's 54 sentences with a label set other than the gold one (the shipped
-    model misses 8 to 12 per language, README "Plain clauses in six languages")."""
+    """At most 18 of each language's 54 sentences with a label set other than the gold one, and 480 of
+    the 648 exactly (the shipped model misses 8 to 16 per language and gets 506 exactly, README "Plain
+    clauses in twelve languages"; `fast` misses up to 47 in a language)."""
     from clausetag.infer.labeler import Labeler
 
     labeler = Labeler.load(ROOT / "models" / "default")
+    exact = 0
     for lang, units in by_lang.items():
         preds = labeler.label_units(units)
         misses = [(u.text, p.labels) for u, p in zip(units, preds) if set(p.labels) != set(u.labels)]
-        assert len(misses) <= 14, (lang, misses)
+        assert len(misses) <= 18, (lang, misses)
+        exact += len(units) - len(misses)
+    assert exact >= 480
