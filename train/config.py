@@ -44,7 +44,7 @@ class ValidationSpec:
     # Thresholds of their own for the languages with at least `min_language_units` validation units (the
     # blend gives each its own score distribution); every other language gets thresholds tuned on the
     # scores it receives (the encoder's alone when the model blends). Off by default: it gains on the
-    # validation sets and loses on policies from elsewhere (README, "Per-language thresholds")
+    # validation sets and loses on policies from elsewhere (docs/training-notes.md, "Per-language thresholds")
     thresholds_by_language: bool = False
     min_language_units: int = 500
 
@@ -89,7 +89,7 @@ class FinetuneSpec:
     lora_dropout: float = 0.1
     # LoRA in the top N transformer layers only (0 = all). The lower layers then never change, so their
     # outputs are computed once per training unit and kept, and a step runs the top N layers alone:
-    # 2.7x the pace on 2 CPU cores with N = 4 of 12, no better at equal time there (README, default_cpu_top4)
+    # 2.7x the pace on 2 CPU cores with N = 4 of 12, no better at equal time there (docs/training-notes.md, default_cpu_top4)
     lora_layers: int = 0
     lr: float = 1e-4
     head_lr: float = 1e-3
