@@ -243,11 +243,29 @@ def _docx_blocks(container, parent, headings: list[str]) -> list[str]:
     return lines
 
 
+def _unpacked_mb(data: bytes) -> float | None:
+    """The size a zip package (a .docx) declares for its parts once unpacked, in MB; None when it is not
+    a readable zip (python-docx then names the problem). The zip reader never yields more than a part
+    declares, so a package that declares little cannot unpack to much."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return sum(info.file_size for info in package.infolist()) / 2**20
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def extract_docx(data: bytes, path: Path) -> tuple[str, list[str]]:
     """Paragraphs and tables of a Word document, in order, tables as pipe-table lines; and the text of
     its heading paragraphs, which the segmenter takes as headings even when worded as a sentence."""
     import docx
 
+    limit = _input_settings()["max_unpacked_mb"]
+    unpacked = _unpacked_mb(data)
+    if unpacked is not None and unpacked > limit:
+        raise InputError(path, f"Word document unpacks to {unpacked:,.0f} MB, over the {limit} MB limit "
+                               "([input] max_unpacked_mb)")
     headings: list[str] = []
     try:
         document = docx.Document(io.BytesIO(data))

@@ -182,6 +182,37 @@ def test_a_short_policy_with_numbered_headings_is_not_taken_for_wrapped_text(tmp
     assert read_document(policy).text.split("\n") == lines
 
 
+def test_a_word_document_that_unpacks_past_the_limit_is_refused_before_parsing(tmp_path, monkeypatch):
+    import zipfile
+
+    import docx
+
+    from clausetag.infer import extract
+
+    d = docx.Document()
+    d.add_paragraph("We collect your email address.")
+    small, bomb = tmp_path / "small.docx", tmp_path / "bomb.docx"
+    d.save(small)
+    with zipfile.ZipFile(small) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():  # 3 MB of padding inside document.xml, a few kB once packed
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"<w:body>", b"<w:body><!--" + b" " * 3 * 2**20 + b"-->", 1)
+            zout.writestr(item, data)
+    assert bomb.stat().st_size < 100_000
+    real = extract.defaults
+
+    def limited():
+        settings = real()
+        settings["input"]["max_unpacked_mb"] = 2
+        return settings
+
+    monkeypatch.setattr(extract, "defaults", limited)
+    assert "We collect your email address." in read_document(small).text
+    with pytest.raises(InputError, match=r"bomb\.docx: Word document unpacks to [34] MB, over the 2 MB limit"):
+        read_document(bomb)
+
+
 def test_word_documents_keep_paragraph_and_table_order(tmp_path):
     import docx
     from docx.oxml.ns import qn
