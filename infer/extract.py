@@ -138,17 +138,19 @@ def extract_pdf(data: bytes, path: Path) -> tuple[str, list[str]]:
     """A PDF's text layer without page numbers and running headers/footers, and without the spaces a font
     change puts into Chinese text, its lines still as the pages print them; and the titles of its outline
     (bookmarks, which Word and other writers make from the headings), taken as headings."""
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
+        if reader.is_encrypted:  # readable only when it opens with the empty user password
             try:
-                reader.decrypt("")
-            except Exception:  # noqa: BLE001
-                raise InputError(path, "encrypted PDF (password needed)") from None
+                opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
+            except Exception:  # noqa: BLE001 - an unsupported encryption raises
+                opened = False
+            if not opened:
+                raise InputError(path, "encrypted PDF (a password is needed to open it; remove it first)")
         pages = [page.extract_text() or "" for page in reader.pages]
         headings = _outline_titles(reader.outline)
     except InputError:

@@ -213,6 +213,18 @@ def test_a_word_document_that_unpacks_past_the_limit_is_refused_before_parsing(t
         read_document(bomb)
 
 
+def test_a_pdf_that_needs_a_password_is_named_as_such(tmp_path):
+    from pypdf import PdfWriter
+
+    locked = tmp_path / "locked.pdf"
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    w.encrypt("secret")
+    w.write(locked)
+    with pytest.raises(InputError, match=r"locked\.pdf: encrypted PDF \(a password is needed to open it"):
+        read_document(locked)
+
+
 def test_word_documents_keep_paragraph_and_table_order(tmp_path):
     import docx
     from docx.oxml.ns import qn
