@@ -143,7 +143,7 @@ def label(
     from clausetag.infer.extract import STDIN
     from clausetag.infer.output import FORMATS, format_for, partial_path
     from clausetag.modeldir import ModelError
-    from clausetag.output_paths import file_output_problem
+    from clausetag.output_paths import file_output_problem, input_overwrite_problem
 
     fmt = format_for(output, fmt)
     if fmt not in FORMATS:
@@ -154,7 +154,7 @@ def label(
         fail("--resume needs -o OUTPUT")
     if resume and any(str(p) == STDIN for p in inputs):
         fail("--resume cannot continue standard input (-); label it again without --resume")
-    if output is not None and (problem := file_output_problem(output)):
+    if output is not None and (problem := file_output_problem(output) or input_overwrite_problem(output, inputs)):
         fail(problem)
     lang, backend = _checked_lang(lang), _checked_backend(backend)
     if max_mb is not None and max_mb <= 0:
@@ -335,7 +335,7 @@ def diff(
     if a document could not be compared."""
     from clausetag.infer.output import atomic_write_text
     from clausetag.modeldir import ModelError
-    from clausetag.output_paths import file_output_problem
+    from clausetag.output_paths import file_output_problem, input_overwrite_problem
     from clausetag.policy_diff import (DiffError, diff_versions, is_label_output, labeled_versions, read_versions,
                                        summary_lines, to_json)
     from clausetag.settings import defaults
@@ -344,7 +344,7 @@ def diff(
     suffix = output.suffix.lower() if output else ""
     if output is not None and suffix not in (".html", ".json"):
         fail(f"{output}: the diff is written as .html or .json")
-    if output is not None and (problem := file_output_problem(output)):
+    if output is not None and (problem := file_output_problem(output) or input_overwrite_problem(output, [old, new])):
         fail(problem)
     labeler = None
     sides = []

@@ -29,6 +29,17 @@ def file_output_problem(path: Path) -> str | None:
     return _parent_problem(path)
 
 
+def input_overwrite_problem(output: Path, inputs) -> str | None:
+    """An output file that is one of the input files named on the command line (folders, web addresses
+    and standard input aside): writing it would destroy that input."""
+    target = output.resolve()
+    for raw in inputs:
+        given = Path(str(raw))
+        if str(raw) != "-" and "://" not in str(raw) and given.is_file() and given.resolve() == target:
+            return f"{output}: is one of the inputs ({raw}); writing the output there would overwrite it"
+    return None
+
+
 def folder_output_problem(path: Path) -> str | None:
     """An output folder (files are written into it, nothing else is touched)."""
     if path.exists():

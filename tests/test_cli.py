@@ -42,6 +42,20 @@ def test_label_refuses_an_unwritable_output_before_labeling(tmp_path):
         assert f"clausetag: error: {out}" in r.stderr and words in r.stderr
 
 
+def test_label_and_diff_refuse_to_write_over_an_input(tmp_path):
+    policy = tmp_path / "p.txt"
+    policy.write_text("We collect your e-mail address.", encoding="utf-8")
+    other = tmp_path / "q.html"
+    other.write_text("<p>We share your e-mail address.</p>", encoding="utf-8")
+    for cmd, out in ((["label", str(policy)], policy), (["label", str(tmp_path / "." / "p.txt")], policy),
+                     (["diff", str(policy), str(other)], other)):
+        r = run(*cmd, "-o", str(out), "-m", str(tmp_path / "no-model-needed"))
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert f"clausetag: error: {out}: is one of the inputs" in r.stderr and "would overwrite it" in r.stderr
+    assert policy.read_text(encoding="utf-8") == "We collect your e-mail address."
+    assert other.read_text(encoding="utf-8") == "<p>We share your e-mail address.</p>"
+
+
 def test_output_format_follows_the_suffix_unless_given():
     from clausetag.infer.output import format_for
 
