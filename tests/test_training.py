@@ -31,6 +31,10 @@ def test_config_errors_name_the_file(tmp_path):
         parse_config('name = "x"\nlearning_rate = 3\n[[sources]]\nspec = "x"\n', "y.toml")
     with pytest.raises(ConfigError, match="no such setting"):
         load_config(CONFIGS / "default.toml", {"finetune.nope": "1"})
+    with pytest.raises(ConfigError, match=r"^y.toml: missing required key\(s\) \['name'\]$"):
+        parse_config('method = "tfidf"\n[[sources]]\nspec = "x"\n', "y.toml")
+    with pytest.raises(ConfigError, match=r"^y.toml \[\[sources\]\]: missing required key\(s\) \['spec'\]$"):
+        parse_config('name = "x"\n[[sources]]\nweight = 2\n', "y.toml")
     src = 'name = "x"\n[[sources]]\nspec = "x"\n[onnx]\n'
     with pytest.raises(ConfigError, match=r"y.toml \[onnx\]: unknown key 'fp32_layers'"):
         parse_config(src + "fp32_layers = 4\n", "y.toml")

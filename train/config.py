@@ -151,6 +151,10 @@ def _build(cls, raw: dict[str, Any], where: str):
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+    missing = [f.name for f in fields(cls) if f.init and f.name not in raw
+               and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise ConfigError(f"{where}: missing required key(s) {missing}")
     return cls(**raw)
 
 
