@@ -34,4 +34,4 @@ def unit_language(text: str, doc_lang: str, min_letters: int = 20, min_prob: flo
 
 def known_languages() -> list[str]:
     """The ISO 639-1 codes the identifier knows, which `--lang` accepts."""
-    return sorted(_identifier().nb_classes)
+    return sorted(set(_identifier().nb_classes))  # a code can appear once per script (sr, uz)
