@@ -139,7 +139,7 @@ def label(
                                        "e.g. cs), instead of detecting it per document and unit."),
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
-    from clausetag.infer.batch import run_batch
+    from clausetag.infer.batch import ResumeError, run_batch
     from clausetag.infer.extract import STDIN
     from clausetag.infer.output import FORMATS, format_for, partial_path
     from clausetag.modeldir import ModelError
@@ -161,7 +161,7 @@ def label(
         fail(f"--max-mb must be above 0, not {max_mb:g}")
     try:
         stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang)
-    except ModelError as e:
+    except (ModelError, ResumeError) as e:
         fail(str(e))
     except OSError as e:  # e.g. the disk filled while writing the output; the partial file keeps what was done
         kept = output is not None and partial_path(output).is_file()

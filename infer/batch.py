@@ -29,15 +29,32 @@ def _note_unsupported(files: list[Path], shown: int = 5) -> None:
           "a file named on the command line is read as text whatever its suffix.", file=sys.stderr)
 
 
+class ResumeError(ValueError):
+    """An output cannot be resumed as asked (it was labeled by another model)."""
+
+
+def _check_same_model(output: Path, kept: list[dict], model: dict) -> None:
+    """Resuming with another model would mix two models' labels in one output."""
+    other = next((r["model"] for r in kept if r.get("type") == SUMMARY_RECORD and r.get("model")
+                  and (r["model"].get("name"), r["model"].get("created")) != (model["name"], model["created"])),
+                 None)
+    if other:
+        raise ResumeError(f"{output}: its documents were labeled by the model {other.get('name')!r} trained "
+                          f"{other.get('created')} ({other.get('path')}), not by {model['name']!r} trained "
+                          f"{model['created']} ({model['path']}); resume with that model (-m) or label again "
+                          "without --resume")
+
+
 def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, backend: str = "torch",
               resume: bool = False, max_mb: float | None = None, threads: int | None = None,
               quiet: bool = False, encoder: str | None = None, lang: str | None = None) -> dict:
-    """Label `inputs`; returns counts {documents, labeled, failed, units, skipped, unsupported}."""
+    """Label `inputs`; returns counts {documents, labeled, failed, units, skipped (resumed: already done),
+    earlier (resumed: kept from the earlier run, not among `inputs`), unsupported}."""
     labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder)
     unsupported: list[Path] = []
     own = [output, partial_path(output)] if output is not None else []
     paths = list(expand_inputs(inputs, exclude=own, unsupported=unsupported))
-    stats = {"documents": len(paths), "labeled": 0, "failed": 0, "units": 0, "skipped": 0,
+    stats = {"documents": len(paths), "labeled": 0, "failed": 0, "units": 0, "skipped": 0, "earlier": 0,
              "unsupported": len(unsupported)}
     if unsupported:
         _note_unsupported(unsupported)
@@ -48,10 +65,14 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         keep, done = completed_records(partial) if resume else ([], set())
         if resume and not keep and output.exists() and fmt == "jsonl":
             keep, done = completed_records(output)  # the batch had finished; nothing left to redo
+        _check_same_model(output, keep, labeler.model_record)
         for r in keep:
             if r.get("type") == SUMMARY_RECORD:
                 stats["labeled" if not r["errors"] else "failed"] += 1
                 stats["units"] += r["units"]
+        # documents of the earlier run that these inputs no longer name stay in the output and count
+        stats["earlier"] = len(done - {str(p) for p in paths})
+        stats["documents"] += stats["earlier"]
         writer = PartialWriter(partial, keep)
     bar = _progress(len(paths), quiet)
     try:
@@ -71,7 +92,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
             else:
                 stats["labeled"] += 1
             stats["units"] += len(result.predictions)
-            records.append(result.summary(labeler.labels))
+            records.append(result.summary(labeler.labels, labeler.model_record))
             if writer:
                 writer.write_document(records)
             else:
@@ -88,6 +109,8 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         finalize(partial_path(output), output, fmt, labeler.labels, meta)
     if not quiet or stats["failed"]:  # the counts are part of the error report, so --quiet keeps them then
         done = f"; {stats['skipped']} already done" if stats["skipped"] else ""
+        if stats["earlier"]:
+            done += f"; {stats['earlier']} from the earlier run not among these inputs, kept"
         print(f"clausetag: {counted(stats['documents'], 'document')}: {stats['labeled']} labeled, "
               f"{stats['failed']} failed ({counted(stats['units'], 'unit')}{done})", file=sys.stderr)
     return stats

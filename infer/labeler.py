@@ -43,11 +43,13 @@ class DocumentResult:
     def error_record(self) -> dict:
         return {"type": ERROR_RECORD, "doc": self.doc, "path": self.path, "error": self.error}
 
-    def summary(self, labels: list[str]) -> dict:
+    def summary(self, labels: list[str], model: dict | None = None) -> dict:
+        """The document's summary record; `model` (`Labeler.model_record`) says which model labeled it."""
         counts = Counter(l for p in self.predictions for l in p.labels)
         return {"type": SUMMARY_RECORD, "doc": self.doc, "path": self.path, "units": len(self.predictions),
                 "languages": self.languages, "label_counts": {l: counts.get(l, 0) for l in labels},
-                "errors": [self.error] if self.error else [], "warnings": self.warnings}
+                "errors": [self.error] if self.error else [], "warnings": self.warnings,
+                **({"model": model} if model else {})}
 
 
 def prediction_record(p: Prediction) -> dict:
@@ -137,6 +139,15 @@ class Labeler:
     @property
     def labels(self) -> list[str]:
         return self.model.labels
+
+    @property
+    def model_record(self) -> dict:
+        """Which model labels: its config name and when it was trained (what tells two models apart), and
+        the folder it was loaded from."""
+        training = self.model.info.training or {}
+        path = self.model.path
+        return {"name": training.get("config_name") or (path.name if path else None),
+                "created": training.get("created"), "path": str(path) if path else None}
 
     def label_units(self, units: list[Unit]) -> list[Prediction]:
         """Score units (in batches) and decide their labels."""

@@ -145,6 +145,33 @@ def test_resume_continues_without_duplicates(tiny_model, seeds_dir, tmp_path):
     assert sorted(ids) == sorted(json.loads(l)["id"] for l in lines if json.loads(l)["type"] == "unit")
 
 
+def test_resume_keeps_to_one_model_and_counts_what_it_keeps(tiny_model, tmp_path):
+    """Each summary names the model that labeled the document; --resume with another model is refused
+    (one output, one model), and a resumed batch counts the earlier documents it keeps."""
+    import shutil
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("We collect your e-mail address.", encoding="utf-8")
+    b.write_text("We share your data with advertisers.", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert clausetag("label", a, "-m", tiny_model, "-o", out, "-q").returncode == 0
+    (summary,) = [x for x in records(out) if x["type"] == "summary"]
+    info = json.loads((Path(tiny_model) / "model.json").read_text(encoding="utf-8"))
+    assert summary["model"] == {"name": info["training"]["config_name"], "created": info["training"]["created"],
+                                "path": str(tiny_model)}
+    other = tmp_path / "other"
+    shutil.copytree(tiny_model, other)  # the same weights with another training date: another model
+    info["training"]["created"] = "2099-01-01 00:00:00 UTC"
+    (other / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    r = clausetag("label", a, b, "-m", other, "-o", out, "--resume")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{out}: its documents were labeled by the model" in r.stderr and "without --resume" in r.stderr
+    r = clausetag("label", b, "-m", tiny_model, "-o", out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "2 documents: 2 labeled, 0 failed" in r.stderr and "1 from the earlier run not among these inputs" in r.stderr
+    assert [x["doc"] for x in records(out) if x["type"] == "summary"] == ["a.txt", "b.txt"]
+
+
 def test_presegmented_jsonl_keeps_ids(tiny_model, tmp_path):
     src = tmp_path / "units.jsonl"
     src.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in [
