@@ -296,19 +296,30 @@ class Url(str):
     @property
     def name(self) -> str:
         """Host, path and query ("example.com/legal?doc=privacy"): what tells two documents apart."""
-        parts = urlsplit(self)
+        try:
+            parts = urlsplit(self)
+        except ValueError:  # not a well-formed address ("http://[::1"): fetching it says so
+            return re.sub(r"^[^:]+://", "", self).rstrip("/")
         return (parts.netloc + parts.path).rstrip("/") + (f"?{parts.query}" if parts.query else "")
 
     @property
     def suffix(self) -> str:
-        suffix = PurePosixPath(urlsplit(self).path).suffix.lower()
+        try:
+            suffix = PurePosixPath(urlsplit(self).path).suffix.lower()
+        except ValueError:
+            suffix = ""
         if suffix in supported_suffixes():
             return suffix
         return CONTENT_TYPE_SUFFIXES.get(self.content_type, "")
 
 
+#: An address with a scheme ("https://", "ftp://"); only http and https are fetched, the others fail as
+#: that document's error rather than being read as a file path.
+_ADDRESS = re.compile(r"(?i)([a-z][a-z0-9+.-]+)://")
+
+
 def is_url(path: str | Path) -> bool:
-    return isinstance(path, str) and re.match(r"(?i)https?://", path) is not None
+    return isinstance(path, str) and _ADDRESS.match(path) is not None
 
 
 def input_path(path: str | Path) -> Path | Url:
@@ -348,8 +359,11 @@ def _url_bytes(url: Url, limit: float) -> bytes:
 
     from clausetag import __version__
 
-    request = urllib.request.Request(url, headers={"User-Agent": f"clausetag/{__version__}"})
+    scheme = _ADDRESS.match(url).group(1).lower()
+    if scheme not in ("http", "https"):
+        raise InputError(url, f"only http:// and https:// addresses are fetched, not {scheme}://")
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": f"clausetag/{__version__}"})
         with urllib.request.urlopen(request, timeout=_input_settings()["url_timeout_s"]) as response:
             url.content_type = response.headers.get_content_type()
             data = response.read(int(limit) + 1)

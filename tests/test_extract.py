@@ -213,6 +213,17 @@ def test_a_word_document_that_unpacks_past_the_limit_is_refused_before_parsing(t
         read_document(bomb)
 
 
+def test_addresses_other_than_http_and_malformed_ones_are_that_documents_error():
+    from clausetag.infer.extract import input_path
+
+    with pytest.raises(InputError, match=r"^ftp://example\.com/policy\.txt: only http:// and https:// addresses"):
+        read_document("ftp://example.com/policy.txt")  # not read as the file path ftp:/example.com/…
+    broken = input_path("http://[::1")
+    assert broken.name == "[::1"  # naming it does not fail; fetching it does, as its error
+    with pytest.raises(InputError, match=r"^http://\[::1: cannot fetch it \(Invalid IPv6 URL\)"):
+        read_document("http://[::1")
+
+
 def test_a_pdf_that_needs_a_password_is_named_as_such(tmp_path):
     from pypdf import PdfWriter
 
