@@ -35,6 +35,13 @@ def test_config_errors_name_the_file(tmp_path):
         parse_config('method = "tfidf"\n[[sources]]\nspec = "x"\n', "y.toml")
     with pytest.raises(ConfigError, match=r"^y.toml \[\[sources\]\]: missing required key\(s\) \['spec'\]$"):
         parse_config('name = "x"\n[[sources]]\nweight = 2\n', "y.toml")
+    ok = 'name = "x"\n[[sources]]\nspec = "x"\n'
+    for section, setting, words in (("tfidf", "C = 0", r"\[tfidf\] C must be a number above 0, not 0"),
+                                    ("tfidf", "ngram_min = 3\nngram_max = 2", r"\[tfidf\] ngram_max \(2\) is below ngram_min \(3\)"),
+                                    ("finetune", "warmup_ratio = 1.5", r"\[finetune\] warmup_ratio must be a number 0 or more and below 1"),
+                                    ("finetune", 'batch_size = "32"', r"\[finetune\] batch_size must be a number 1 or more, not '32'")):
+        with pytest.raises(ConfigError, match=rf"^y.toml: {words}"):
+            parse_config(ok + f"[{section}]\n{setting}\n", "y.toml")
     src = 'name = "x"\n[[sources]]\nspec = "x"\n[onnx]\n'
     with pytest.raises(ConfigError, match=r"y.toml \[onnx\]: unknown key 'fp32_layers'"):
         parse_config(src + "fp32_layers = 4\n", "y.toml")

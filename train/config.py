@@ -174,8 +174,42 @@ def parse_config(text: str, path: str = "<string>") -> TrainConfig:
     return cfg
 
 
+# The numeric settings and the values they may take: (lowest, whether the lowest itself is excluded,
+# the bound they must stay below or None). Checked with the rest, so a bad value is a one-line error
+# naming the setting rather than a failure deep inside scikit-learn or torch.
+_RANGES: dict[str, tuple[float, bool, float | None]] = {
+    "seed": (0, False, None),
+    "tfidf.ngram_min": (1, False, None), "tfidf.ngram_max": (1, False, None), "tfidf.max_features": (1, False, None),
+    "tfidf.word_max_features": (1, False, None), "tfidf.C": (0, True, None),
+    "frozen.C": (0, True, None), "frozen.max_units": (0, False, None),
+    "finetune.lora_r": (1, False, None), "finetune.lora_alpha": (0, True, None), "finetune.lora_dropout": (0, False, 1),
+    "finetune.lr": (0, True, None), "finetune.head_lr": (0, True, None), "finetune.batch_size": (1, False, None),
+    "finetune.epochs": (0, True, None), "finetune.max_steps": (0, False, None), "finetune.max_minutes": (0, False, None),
+    "finetune.warmup_ratio": (0, False, 1), "finetune.weight_decay": (0, False, None),
+    "finetune.pos_weight_cap": (0, True, None), "finetune.eval_every": (1, False, None),
+    "finetune.patience": (0, False, None),
+    "encoder.max_length": (8, False, None), "encoder.layers": (0, False, None),
+    "validation.capp130_fraction": (0, False, 1), "validation.max_units_for_selection": (0, False, None),
+    "validation.max_units": (0, False, None), "blend.min_language_units": (1, False, None),
+}
+
+
+def _check_ranges(cfg: TrainConfig, path: str) -> None:
+    for key, (low, open_low, below) in _RANGES.items():
+        section, _, name = key.rpartition(".")
+        value = getattr(getattr(cfg, section) if section else cfg, name)
+        where = f"[{section}] {name}" if section else name
+        wanted = (f"above {low:g}" if open_low else f"{low:g} or more") + (f" and below {below:g}" if below else "")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or value < low or (open_low and value == low) or (below is not None and value >= below):
+            raise ConfigError(f"{path}: {where} must be a number {wanted}, not {value!r}")
+    if cfg.tfidf.ngram_max < cfg.tfidf.ngram_min:
+        raise ConfigError(f"{path}: [tfidf] ngram_max ({cfg.tfidf.ngram_max}) is below ngram_min ({cfg.tfidf.ngram_min})")
+
+
 def _check(cfg: TrainConfig, path: str) -> None:
     """Settings that are well-typed but not allowed (checked after overrides too)."""
+    _check_ranges(cfg, path)
     if cfg.method not in ("tfidf", "frozen", "finetune"):
         raise ConfigError(f"{path}: method must be tfidf, frozen or finetune, not {cfg.method!r}")
     if not 0.0 <= cfg.blend.tfidf_weight < 1.0:
