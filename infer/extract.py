@@ -419,8 +419,19 @@ def _document_of(data: bytes, path: Path | Url) -> Document:
         text, headings = extract_html(text, path)  # a <pre> block may be hard-wrapped text
         return doc(_unwrapped(flatten_tables(text)), headings=headings, warnings=warnings)
     if path.suffix.lower() in _input_settings()["table_suffixes"]:
-        text = flatten_tables(text)
+        text = flatten_tables(_blank_front_matter(text))
     return doc(_unwrapped(text), warnings=warnings)
+
+
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n.*?\n\1[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def _blank_front_matter(text: str) -> str:
+    """A Markdown file's front matter (the YAML `---` or TOML `+++` block a static site generator reads:
+    title, layout, date) turned into spaces, its line breaks kept, so that it makes no units and the
+    offsets of the rest stay those of the file."""
+    m = _FRONT_MATTER.match(text)
+    return text if not m else re.sub(r"[^\n]", " ", m.group()) + text[m.end():]
 
 
 def _unwrapped(text: str) -> str:

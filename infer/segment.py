@@ -42,6 +42,8 @@ _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(?=\S)")
 _QUOTE_OR_URL = re.compile(r"[\"“”„«»]|://|www\.|\?.*\?")
 _KEY_VALUE = re.compile(r"[:：]\s*\S")
 _LETTER = re.compile(r"[^\W\d_]")
+# A line drawn with one character at least three times ("---", "=====", "* * *", "━━━━"), spaces aside.
+_RULE = re.compile(r"([-=*_~—─━═])(?:[ \t]*\1){2,}")
 _WORD = re.compile(r"[^\W_]")
 
 
@@ -108,9 +110,12 @@ def _stripped_lines(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each non-blank line, stripped; a bare bullet line joins the next line."""
+    """(start, end) of each non-blank line, stripped; a bare bullet line joins the next line, and a rule
+    line ("---", "=====", "* * *": a separator, a Markdown rule or a heading's underline) is no unit."""
     pending = None
     for a, b in _stripped_lines(text):
+        if _RULE.fullmatch(text, a, b):
+            continue
         if pending is not None:
             a, pending = pending, None
         if not _WORD.search(text, a, b):

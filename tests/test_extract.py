@@ -224,6 +224,20 @@ def test_addresses_other_than_http_and_malformed_ones_are_that_documents_error()
         read_document("http://[::1")
 
 
+def test_markdown_front_matter_is_left_out_and_offsets_stay_the_files(tmp_path):
+    source = "---\ntitle: Privacy\nlayout: page\n---\n# Privacy Policy\n\nWe collect your email address.\n"
+    md = tmp_path / "privacy.md"
+    md.write_text(source, encoding="utf-8")
+    doc = read_document(md)
+    assert len(doc.text) == len(source) and doc.text.endswith(source[source.index("# Privacy"):])
+    units = segment(doc.text, lang="en")
+    assert [(u.text, u.section) for u in units] == [("Privacy Policy", None), ("We collect your email address.", None)]
+    assert all(source[u.start:u.end] == u.text for u in units)
+    plain = tmp_path / "notes.txt"  # only Markdown files have front matter
+    plain.write_text(source, encoding="utf-8")
+    assert read_document(plain).text == source
+
+
 def test_a_pdf_that_needs_a_password_is_named_as_such(tmp_path):
     from pypdf import PdfWriter
 

@@ -81,6 +81,16 @@ def test_an_enumeration_closed_by_etc_ends_the_sentence_before_a_capitalised_wor
         "Tags etc. and logs.", "Jméno, adresu atd.", "Pokud chcete, napište nám."]
 
 
+def test_rule_lines_are_no_units_and_join_nothing():
+    text = ("We collect your email address.\n\n---\n\n## Sharing\n\nWe share data with advertisers.\n* * *\n"
+            "PRIVACY NOTICE\n==============\nWe use cookies.\n•\nWe sell nothing.\n")
+    units = segment(text, lang="en")
+    assert [(u.text, u.section) for u in units] == [
+        ("We collect your email address.", None), ("Sharing", None), ("We share data with advertisers.", "Sharing"),
+        ("PRIVACY NOTICE", "Sharing"), ("We use cookies.", "PRIVACY NOTICE"), ("•\nWe sell nothing.", "PRIVACY NOTICE")]
+    _check_invariants(text, units)
+
+
 def test_long_unbroken_line_is_cut():
     text = "数据" * 40000
     units = segment(text)
@@ -90,9 +100,15 @@ def test_long_unbroken_line_is_cut():
 
 def _check_invariants(text, units):
     """Units are stripped, disjoint spans of `text` that cover every non-blank character but a Markdown
-    heading's `#` marks."""
+    heading's `#` marks and rule lines ("---")."""
+    from clausetag.infer.segment import _RULE
+
     line_start = r"(?:^|(?<=[\n\r\u2028\u2029\x0b\x0c\x85]))\s*"
     covered = {i for m in re.finditer(line_start + r"(#{1,6})[ \t]+(?=\S)", text) for i in range(*m.span(1))}
+    for line in re.finditer(r"[^\n\r\u2028\u2029\x0b\x0c\x85]+", text):
+        stripped = line.group().strip()
+        if stripped and _RULE.fullmatch(stripped):
+            covered.update(range(*line.span()))
     marks = set(covered)
     for u in units:
         assert u.text, "empty unit"
