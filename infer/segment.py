@@ -223,9 +223,26 @@ def _cut_long(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]
     return spans
 
 
+_MARKER_CLOSER = re.compile(r"(?:^|(?<=[\s:：;；,，]))\d{1,2}[)）]")
+
+
+def _inline_items(line: str) -> list[int]:
+    """Where list items start inside `line`. A number and a closing parenthesis after a word, inside a
+    parenthesis opened before it, closes that parenthesis rather than starting an item ("(see Section
+    5)."; "…: 1) name; 2) e-mail" and "1) jméno 2) adresa" are items)."""
+    starts = []
+    for m in _INLINE_ITEM.finditer(line):
+        before = _MARKER_CLOSER.sub("", line[: m.end()])  # the parentheses that item numbers close aside
+        if re.match(r"\d{1,2}[)）]", line[m.end():]) and re.search(r"\w\s*$", line[: m.end()]) \
+                and before.count("(") + before.count("（") > before.count(")") + before.count("）"):
+            continue
+        starts.append(m.start())
+    return starts
+
+
 def _split_line(text: str, a: int, b: int, cjk: bool) -> list[tuple[int, int]]:
     cuts = set(_cjk_breaks(text, a, b) if cjk else _latin_breaks(text, a, b))
-    cuts.update(a + m.start() for m in _INLINE_ITEM.finditer(text[a:b]))
+    cuts.update(a + start for start in _inline_items(text[a:b]))
     bounds = [a, *sorted(c for c in cuts if a < c < b), b]
     pieces: list[list[int]] = []
     carry = None

@@ -91,6 +91,14 @@ def test_rule_lines_are_no_units_and_join_nothing():
     _check_invariants(text, units)
 
 
+def test_a_number_closing_a_parenthesis_is_no_list_item():
+    assert texts(segment("(c) data collected by cookies (see Section 5). We also use logs.", lang="en")) == [
+        "(c) data collected by cookies (see Section 5).", "We also use logs."]
+    assert texts(segment("We collect: 1) your name; 2) your email (see 3) below).", lang="en")) == [
+        "We collect:", "1) your name;", "2) your email (see 3) below)."]
+    assert texts(segment("Rozsah: 1) jméno 2) adresa", lang="cs")) == ["Rozsah:", "1) jméno", "2) adresa"]
+
+
 def test_long_unbroken_line_is_cut():
     text = "数据" * 40000
     units = segment(text)
