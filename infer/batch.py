@@ -58,6 +58,8 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
              "unsupported": len(unsupported)}
     if unsupported:
         _note_unsupported(unsupported)
+    if not paths:  # an empty folder, or one of other files only: said, though not an error (a nightly run may find none)
+        print(f"clausetag: warning: no documents to label in {', '.join(str(i) for i in inputs)}", file=sys.stderr)
     writer = None
     done: set[str] = set()
     if output is not None:

@@ -172,6 +172,15 @@ def test_resume_keeps_to_one_model_and_counts_what_it_keeps(tiny_model, tmp_path
     assert [x["doc"] for x in records(out) if x["type"] == "summary"] == ["a.txt", "b.txt"]
 
 
+def test_a_folder_with_nothing_to_label_says_so(tiny_model, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.rtf").write_text("{\\rtf1 x}", encoding="utf-8")
+    r = clausetag("label", tmp_path / "in", "-m", tiny_model, "-o", tmp_path / "out.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert f"warning: no documents to label in {tmp_path / 'in'}" in r.stderr and "left out 1 file" in r.stderr
+    assert "0 documents: 0 labeled, 0 failed" in r.stderr and (tmp_path / "out.jsonl").read_text() == ""
+
+
 def test_presegmented_jsonl_keeps_ids(tiny_model, tmp_path):
     src = tmp_path / "units.jsonl"
     src.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in [
