@@ -32,10 +32,11 @@ def file_output_problem(path: Path) -> str | None:
 def input_overwrite_problem(output: Path, inputs) -> str | None:
     """An output file that is one of the input files named on the command line (folders, web addresses
     and standard input aside): writing it would destroy that input."""
+    from clausetag.infer.extract import STDIN, is_url
+
     target = output.resolve()
     for raw in inputs:
-        given = Path(str(raw))
-        if str(raw) != "-" and "://" not in str(raw) and given.is_file() and given.resolve() == target:
+        if str(raw) != STDIN and not is_url(str(raw)) and Path(raw).is_file() and Path(raw).resolve() == target:
             return f"{output}: is one of the inputs ({raw}); writing the output there would overwrite it"
     return None
 

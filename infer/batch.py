@@ -51,6 +51,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
     """Label `inputs`; returns counts {documents, labeled, failed, units, skipped (resumed: already done),
     earlier (resumed: kept from the earlier run, not among `inputs`), unsupported}."""
     labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder)
+    model = labeler.model_record
     unsupported: list[Path] = []
     own = [output, partial_path(output)] if output is not None else []
     paths = list(expand_inputs(inputs, exclude=own, unsupported=unsupported))
@@ -67,7 +68,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         keep, done = completed_records(partial) if resume else ([], set())
         if resume and not keep and output.exists() and fmt == "jsonl":
             keep, done = completed_records(output)  # the batch had finished; nothing left to redo
-        _check_same_model(output, keep, labeler.model_record)
+        _check_same_model(output, keep, model)
         for r in keep:
             if r.get("type") == SUMMARY_RECORD:
                 stats["labeled" if not r["errors"] else "failed"] += 1
@@ -94,7 +95,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
             else:
                 stats["labeled"] += 1
             stats["units"] += len(result.predictions)
-            records.append(result.summary(labeler.labels, labeler.model_record))
+            records.append(result.summary(labeler.labels, model))
             if writer:
                 writer.write_document(records)
             else:
@@ -110,9 +111,9 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         meta = {"model": str(labeler.model.path), "documents": stats["documents"]}
         finalize(partial_path(output), output, fmt, labeler.labels, meta)
     if not quiet or stats["failed"]:  # the counts are part of the error report, so --quiet keeps them then
-        done = f"; {stats['skipped']} already done" if stats["skipped"] else ""
+        resumed = f"; {stats['skipped']} already done" if stats["skipped"] else ""
         if stats["earlier"]:
-            done += f"; {stats['earlier']} from the earlier run not among these inputs, kept"
+            resumed += f"; {stats['earlier']} from the earlier run not among these inputs, kept"
         print(f"clausetag: {counted(stats['documents'], 'document')}: {stats['labeled']} labeled, "
-              f"{stats['failed']} failed ({counted(stats['units'], 'unit')}{done})", file=sys.stderr)
+              f"{stats['failed']} failed ({counted(stats['units'], 'unit')}{resumed})", file=sys.stderr)
     return stats

@@ -144,7 +144,7 @@ class Labeler:
     def model_record(self) -> dict:
         """Which model labels: its config name and when it was trained (what tells two models apart), and
         the folder it was loaded from."""
-        training = self.model.info.training or {}
+        training = self.model.info.training
         path = self.model.path
         return {"name": training.get("config_name") or (path.name if path else None),
                 "created": training.get("created"), "path": str(path) if path else None}
