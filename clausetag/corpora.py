@@ -87,6 +87,7 @@ def _checked_unit(where: str, d: dict, taxonomy: Taxonomy) -> Unit:
     if unknown:
         raise CorpusError(f"{where}: label(s) not in taxonomy {taxonomy.name!r}: {unknown}")
     d["labels"] = [taxonomy.canonical(l) for l in labels]
+    d["heading"] = d.get("heading") is True
     return Unit.from_dict({k: d.get(k) for k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)})
 
 
@@ -104,7 +105,7 @@ def iter_jsonl_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iter
 
 def iter_csv_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iterator[Unit]:
     """Units of a CSV file with a header row: `text` and `labels` (separated by ";") columns, optional `id`,
-    `doc`, `lang`, `section`, `start`, `end`. The CSV of `clausetag label` is one (its `error` and
+    `doc`, `lang`, `section`, `heading`, `start`, `end`. The CSV of `clausetag label` is one (its `error` and
     `warning` rows are skipped), so its labels can be corrected in a spreadsheet and read back."""
     from clausetag.infer.language import detect
 
@@ -129,6 +130,7 @@ def iter_csv_units(path: str | Path, taxonomy: Taxonomy | None = None) -> Iterat
         yield _checked_unit(f"{path}:{n}", {
             "id": row.get("id") or f"{path.name}#{n}", "doc": row.get("doc") or path.name,
             "lang": row.get("lang") or detect(text)[0], "text": text, "section": row.get("section") or None,
+            "heading": (row.get("heading") or "").strip().lower() == "true",
             "labels": [l.strip() for l in (row.get("labels") or "").split(";") if l.strip()], **span}, taxonomy)
 
 

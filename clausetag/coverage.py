@@ -72,8 +72,10 @@ def _prediction(path: Path, n: int, r: dict) -> Prediction:
         what = f"lacks {', '.join(missing)}" if missing else "has malformed labels or scores"
         raise CoverageError(f"{path}:{n}: unit record {what}")
     unit = Unit(id=str(r.get("id", f"{r['doc']}#{n}")), doc=str(r["doc"]), lang=r.get("lang") or "", text=r["text"],
-                start=r.get("start"), end=r.get("end"), section=r.get("section"), source="label")
-    return Prediction(unit, list(r["labels"]), {k: float(v) for k, v in r["scores"].items()})
+                start=r.get("start"), end=r.get("end"), section=r.get("section"), source="label",
+                heading=r.get("heading") is True)
+    return Prediction(unit, list(r["labels"]), {k: float(v) for k, v in r["scores"].items()},
+                      r.get("basis") or "model")
 
 
 def read_labels(path: str | Path) -> LabeledBatch:

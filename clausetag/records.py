@@ -7,7 +7,7 @@ from typing import Any
 
 #: Columns of the common record schema, in order (required first).
 REQUIRED_COLUMNS = ("id", "doc", "lang", "text", "labels")
-OPTIONAL_COLUMNS = ("start", "end", "section", "source")
+OPTIONAL_COLUMNS = ("start", "end", "section", "source", "heading")
 
 #: The record types (the "type" field) of a `clausetag label` output: one per unit, one summary per
 #: document and one per document that failed.
@@ -29,6 +29,7 @@ class Unit:
     end: int | None = None
     section: str | None = None
     source: str | None = None
+    heading: bool = False  # a heading or table-of-contents line (the segmenter's call), not a sentence
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,3 +73,4 @@ class Prediction:
     unit: Unit
     labels: list[str]
     scores: dict[str, float]
+    basis: str = "model"  # "section": a heading's labels taken from its section (infer/headings.py)

@@ -16,6 +16,7 @@ from typing import Collection, Iterable, Iterator
 import numpy as np
 
 from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of, read_document
+from clausetag.infer.headings import MODES, SECTION_BASIS, by_document
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
@@ -55,7 +56,7 @@ class DocumentResult:
 def prediction_record(p: Prediction) -> dict:
     u = p.unit
     return {"type": UNIT_RECORD, "doc": u.doc, "id": u.id, "start": u.start, "end": u.end, "lang": u.lang,
-            "section": u.section, "text": u.text, "labels": p.labels,
+            "section": u.section, "heading": u.heading, "text": u.text, "labels": p.labels, "basis": p.basis,
             "scores": {k: round(v, 4) for k, v in p.scores.items()}}
 
 
@@ -113,11 +114,18 @@ class ScoreCache:
 class Labeler:
     """Segment, identify language, score and decide labels."""
 
-    def __init__(self, model: Model, batch_size: int | None = None, score_cache_units: int | None = None):
+    def __init__(self, model: Model, batch_size: int | None = None, score_cache_units: int | None = None,
+                 heading_labels: str | None = None):
+        """`heading_labels`: "section" (a heading takes the topic of its section; infer/headings.py) or
+        "model" (the model's own labels); default from `[labeler]`."""
         settings = defaults()["labeler"]
         self.model = model
         self.batch_size = batch_size or settings["batch_size"]
         self.cache = ScoreCache(settings["score_cache_units"] if score_cache_units is None else score_cache_units)
+        self.heading_labels = heading_labels or settings["heading_labels"]
+        if self.heading_labels not in MODES:
+            raise ValueError(f"heading labels must be one of {', '.join(MODES)}, not {self.heading_labels!r}")
+        self.heading_min_share = settings["heading_min_share"]
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, backend: str = "torch", threads: int | None = None,
@@ -147,7 +155,8 @@ class Labeler:
         training = self.model.info.training
         path = self.model.path
         return {"name": training.get("config_name") or (path.name if path else None),
-                "created": training.get("created"), "path": str(path) if path else None}
+                "created": training.get("created"), "path": str(path) if path else None,
+                "heading_labels": self.heading_labels}
 
     def label_units(self, units: list[Unit]) -> list[Prediction]:
         """Score units (in batches) and decide their labels."""
@@ -166,8 +175,12 @@ class Labeler:
         scores = np.stack([known[k] for k in keys])
         decisions = self.model.decide(scores, langs)
         names = self.labels
-        return [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
-                for u, s, row in zip(units, scores, decisions)]
+        predictions = [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
+                       for u, s, row in zip(units, scores, decisions)]
+        if self.heading_labels == SECTION_BASIS:
+            content = [n for n in names if n != self.model.taxonomy.fallback]
+            predictions = by_document(predictions, content, self.heading_min_share)
+        return predictions
 
     def units_of_text(self, text: str, doc: str = "text", lang: str | None = None,
                       headings: Collection[str] = ()) -> tuple[list[Unit], list[str]]:
@@ -177,7 +190,7 @@ class Labeler:
         for i, seg in enumerate(segment(text, lang=lang, headings=headings)):
             u_lang = lang or unit_language(seg.text, doc_lang)
             units.append(Unit(id=f"{doc}#{i:05d}", doc=doc, lang=u_lang, text=seg.text, start=seg.start,
-                              end=seg.end, section=seg.section, source="label"))
+                              end=seg.end, section=seg.section, source="label", heading=seg.is_heading))
         langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
         return units, langs
 
@@ -223,8 +236,8 @@ class Labeler:
                 "none to read"]
 
     def _label_jsonl(self, path: Path, lang: str | None = None) -> DocumentResult:
-        """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`), labeled line by line; a unit
-        without `lang` gets `lang` when given, else its detected language."""
+        """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`, `heading`), labeled line by
+        line; a unit without `lang` gets `lang` when given, else its detected language."""
         units = []
         for n, d in json_objects(path, lambda n, problem: InputError(path, f"line {n}: {problem}" if n else problem)):
             if d.get("type") in OUTPUT_ONLY_RECORDS:  # an earlier `label` output: its units are re-labeled
@@ -233,7 +246,7 @@ class Labeler:
                 raise InputError(path, f"line {n}: needs a non-empty string field 'text'")
             unit_lang = d.get("lang") or lang or detect(d["text"])[0]
             units.append(Unit(id=str(d.get("id", f"{path.name}#{n}")), doc=str(d.get("doc", path.name)), lang=unit_lang,
-                              text=d["text"], section=d.get("section"), source="jsonl"))
+                              text=d["text"], section=d.get("section"), source="jsonl", heading=d.get("heading") is True))
         if not units:
             raise InputError(path, "no units in JSONL file")
         langs = [l for l, _ in Counter(u.lang for u in units).most_common()]

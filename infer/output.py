@@ -96,7 +96,7 @@ class PartialWriter:
         self.handle.close()
 
 
-CSV_COLUMNS = ["type", "doc", "id", "start", "end", "lang", "section", "text", "labels"]
+CSV_COLUMNS = ["type", "doc", "id", "start", "end", "lang", "section", "heading", "text", "labels", "basis"]
 WARNING_ROW = "warning"  # the CSV's row type for a document's warning (JSONL keeps them in its summary)
 
 

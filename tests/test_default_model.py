@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from clausetag.infer.labeler import Labeler
@@ -69,6 +70,39 @@ def test_clauses_under_a_title_alone_get_their_labels(labeler):
     assert [p.unit.text for p in preds[1:]] == [t for t, _ in english]
     for p, (_, label) in zip(preds[1:], english):
         assert label in p.labels and p.unit.section is None, (p.unit.text, p.labels)
+
+
+HEADED_POLICY = """# Privacy Policy
+
+## 1. Information we collect
+We collect your name, e-mail address and device identifiers when you create an account.
+We collect your location when you use the map.
+
+## 2. How we share your information
+We share your information with payment processors and advertising partners.
+
+## Your rights
+You can access, correct or delete your personal data at any time in the settings.
+
+## 4. Contact us
+If you have any questions about this privacy policy, please contact us at privacy@example.com.
+"""
+
+
+def test_headings_take_the_topic_of_their_section(labeler):
+    """By default a heading gets what most of its section's sentences carry (GUIDELINES rule 1); the
+    title keeps the model's label. With heading_labels "model" every label is the model's decision."""
+    preds = labeler.label_text(HEADED_POLICY, lang="en")
+    headings = {p.unit.text: (p.labels, p.basis) for p in preds if p.unit.heading}
+    assert headings == {"Privacy Policy": (["other"], "model"),
+                        "1. Information we collect": (["collection_use"], "section"),
+                        "2. How we share your information": (["third_party_sharing"], "section"),
+                        "Your rights": (["user_rights"], "section"), "4. Contact us": (["contact"], "section")}
+    own = Labeler(labeler.model, heading_labels="model").label_text(HEADED_POLICY, lang="en")
+    assert [p.labels for p in own if not p.unit.heading] == [p.labels for p in preds if not p.unit.heading]
+    assert all(p.basis == "model" for p in own)
+    decided = labeler.model.decide(np.array([[p.scores[l] for l in labeler.labels] for p in own]), ["en"] * len(own))
+    assert [p.labels for p in own] == [[l for l, d in zip(labeler.labels, row) if d] for row in decided]
 
 
 def test_labels_are_deterministic(labeler):
