@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from clausetag import __version__
+from clausetag.infer.headings import SECTION_BASIS
 from clausetag.infer.output import atomic_write_text, spreadsheet_csv
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
@@ -41,6 +42,12 @@ class Policy:
     languages: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. no clause found at all: is it a policy?
+
+    @property
+    def evidence(self) -> list[Prediction]:
+        """The predictions coverage rests on: all but the headings labeled by their sections, which restate
+        what the sentences under them disclose (infer/headings.py)."""
+        return [p for p in self.predictions if p.basis != SECTION_BASIS]
 
 
 @dataclass
@@ -229,7 +236,7 @@ def check_item(preds: list[Prediction], item: ChecklistItem, labels: list[str], 
 
 
 def policy_coverage(policy: Policy, batch: LabeledBatch, checklist: Checklist, k: int) -> PolicyCoverage:
-    preds = policy.predictions
+    preds = policy.evidence
     cats = {c: category_coverage(preds, c, k) for c in batch.categories}
     items = [check_item(preds, it, batch.labels) for f in checklist.frameworks for it in f.items] if preds else []
     return PolicyCoverage(policy, cats, items)

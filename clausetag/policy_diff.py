@@ -149,9 +149,9 @@ def diff_policies(old: Policy, new: Policy, labels: list[str], fallback: str | N
     that means no clause, not counted as a category)."""
     checklist = checklist or load_checklist()
     changes, unchanged = align(old.predictions, new.predictions, min_similarity)
-    categories = [CategoryChange(c, sum(c in p.labels for p in old.predictions), sum(c in p.labels for p in new.predictions))
+    categories = [CategoryChange(c, sum(c in p.labels for p in old.evidence), sum(c in p.labels for p in new.evidence))
                   for c in labels if c != fallback]
-    items = [ItemChange(it, check_item(old.predictions, it, labels).status, check_item(new.predictions, it, labels).status)
+    items = [ItemChange(it, check_item(old.evidence, it, labels).status, check_item(new.evidence, it, labels).status)
              for f in checklist.frameworks for it in f.items]
     return PolicyDiff(old, new, changes, unchanged, categories, items)
 

@@ -212,3 +212,21 @@ def test_a_transfer_abroad_tagged_as_for_international_users_is_found(tmp_path):
     items = {c["item"]: c for c in json.loads((tmp_path / "out" / "coverage.json").read_text())["policies"][0]["checklist"]}
     for item in ("pipl:cross_border", "gdpr:third_country_transfers"):
         assert items[item]["status"] == "found" and [e["id"] for e in items[item]["evidence"]] == ["t.txt#0"]
+
+
+def test_headings_labeled_by_their_section_are_no_evidence(tmp_path):
+    """A heading that took its section's labels restates the sentences under it: the report counts and
+    quotes the sentences only, and a heading's wording alone finds no checklist item."""
+    path = tmp_path / "labels.jsonl"
+    heading = {**unit("h.txt", 0, "en", "3. How to withdraw your consent", "user_rights", 0.01),
+               "heading": True, "basis": "section"}
+    recs = [heading, unit("h.txt", 1, "en", "You can delete your account in the settings.", "user_rights", 0.9),
+            summary("h.txt", "en", 2)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    r = clausetag("report", path, "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    policy = json.loads((tmp_path / "out" / "coverage.json").read_text())["policies"][0]
+    rights = policy["categories"]["user_rights"]
+    assert rights["count"] == 1 and [e["id"] for e in rights["evidence"]] == ["h.txt#1"]
+    items = {c["item"]: c for c in policy["checklist"]}
+    assert items["gdpr:withdraw_consent"]["status"] == "check", items["gdpr:withdraw_consent"]
