@@ -137,9 +137,10 @@ def label(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or final counts (the counts still print when a document failed)."),
     lang: Optional[str] = typer.Option(None, "--lang", help="The language of every document (ISO 639-1 code, "
                                        "e.g. cs), instead of detecting it per document and unit."),
-    heading_labels: Optional[str] = typer.Option(None, "--heading-labels", help="section: a heading takes the "
-                                                 "topics most of its section's sentences carry (the default); "
-                                                 "model: the model's own labels."),
+    structure: Optional[bool] = typer.Option(None, "--structure/--no-structure", help="Headings take the topics "
+                                             "most of their sections' units carry, and list items without a clause "
+                                             "that of their lead-in (the default); --no-structure: every label is "
+                                             "the model's own."),
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed."""
     from clausetag.infer.batch import ResumeError, run_batch
@@ -160,12 +161,11 @@ def label(
     if output is not None and (problem := file_output_problem(output) or input_overwrite_problem(output, inputs)):
         fail(problem)
     lang, backend = _checked_lang(lang), _checked_backend(backend)
-    heading_labels = _checked_heading_labels(heading_labels)
     if max_mb is not None and max_mb <= 0:
         fail(f"--max-mb must be above 0, not {max_mb:g}")
     try:
         stats = run_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang,
-                          heading_labels)
+                          structure)
     except (ModelError, ResumeError) as e:
         fail(str(e))
     except OSError as e:  # e.g. the disk filled while writing the output; the partial file keeps what was done
@@ -235,10 +235,10 @@ def evaluate(
     corpora: Optional[Path] = typer.Option(None, help="Corpora folder (default: setting CLAUSETAG_CORPORA)."),
     threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
-    heading_labels: Optional[str] = typer.Option(None, "--heading-labels", help="section (the default): gold units "
-                                                 "marked as headings (\"heading\": true, as clausetag label writes "
-                                                 "them) take their sections' labels, as label gives them; model: the "
-                                                 "model's own labels."),
+    structure: Optional[bool] = typer.Option(None, "--structure/--no-structure", help="A gold set made from "
+                                             "a label output (its headings marked \"heading\": true) is decided as "
+                                             "label decides, headings and list items by the document's structure "
+                                             "(the default); --no-structure: the model's own labels."),
 ) -> None:
     """Score an annotated gold set: metrics with bootstrap intervals, report.html, metrics.json, predictions."""
     from clausetag.corpora import CorpusError
@@ -250,7 +250,6 @@ def evaluate(
     from clausetag.settings import defaults
 
     log = (lambda line: None) if quiet else (lambda line: typer.echo(f"clausetag: {line}", err=True))
-    heading_labels = _checked_heading_labels(heading_labels)
     out_dir = output or Path(defaults()["evaluate"]["output"])
     if problem := folder_output_problem(out_dir):
         fail(problem)
@@ -267,7 +266,7 @@ def evaluate(
 
             set_threads(threads)
             metrics = run_evaluation(gold, model or default_model_dir(), compare, out_dir, cfg, corpora, log,
-                                     heading_labels)
+                                     structure)
     except (EvaluationError, ModelError, CorpusError) as e:
         fail(str(e))
     o = metrics["overall"]
@@ -308,15 +307,6 @@ def report(
     failed = len(cov.policies) - len(cov.labeled)
     typer.echo(f"{counted(len(cov.policies), 'policy', 'policies')} ({len(cov.labeled)} labeled"
                + (f", {failed} failed" if failed else "") + f"); report: {out_dir / REPORT_FILE}")
-
-
-def _checked_heading_labels(value: str | None) -> str | None:
-    """A --heading-labels value (ends the command with a one-line error otherwise)."""
-    from clausetag.infer.headings import MODES
-
-    if value is not None and value not in MODES:
-        fail(f"--heading-labels must be {' or '.join(MODES)}, not {value!r}")
-    return value
 
 
 def _checked_backend(backend: str) -> str:

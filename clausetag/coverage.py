@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from clausetag import __version__
-from clausetag.infer.headings import SECTION_BASIS
+from clausetag.infer.structure import SECTION_BASIS
 from clausetag.infer.output import atomic_write_text, spreadsheet_csv
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
@@ -46,7 +46,7 @@ class Policy:
     @property
     def evidence(self) -> list[Prediction]:
         """The predictions coverage rests on: all but the headings labeled by their sections, which restate
-        what the sentences under them disclose (infer/headings.py)."""
+        what the sentences under them disclose (infer/structure.py)."""
         return [p for p in self.predictions if p.basis != SECTION_BASIS]
 
 

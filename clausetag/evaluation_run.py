@@ -17,7 +17,7 @@ from clausetag import __version__
 from clausetag.corpora import Corpus, capp130_docs, corpora_root as corpora_folder, load_source, read_gold_files
 from clausetag.decision import Thresholds
 from clausetag.evaluation import BootstrapConfig, evaluate_arrays
-from clausetag.infer.headings import MODEL_BASIS, SECTION_BASIS, by_document
+from clausetag.infer.structure import by_document
 from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
 from clausetag.modeldir import META_FILE, Model, load_model, read_info
@@ -179,22 +179,23 @@ def model_meta(model: Model) -> dict:
     }
 
 
-def score_gold(model: Model, gold: GoldSet, role: str, heading_labels: str = MODEL_BASIS) -> ModelRun:
-    """The model's scores and decisions on the gold units. With `heading_labels` "section", units the gold
-    marks as headings (`"heading": true`, as `clausetag label` writes them) take their labels from their
-    sections as `clausetag label` gives them (infer/headings.py); corpora mark none."""
+def score_gold(model: Model, gold: GoldSet, role: str, structure: bool = False) -> ModelRun:
+    """The model's scores and decisions on the gold units. With `structure`, a gold set that marks its
+    headings (`"heading": true`: one made from a `clausetag label` output) has its headings and list items
+    decided from the document's structure as `label` decides them (infer/structure.py); corpora mark
+    none and are scored on the model's own labels."""
     units = gold.units
     langs = [u.lang for u in units]
     scores = model.scores([u.text for u in units], [u.section for u in units], langs=langs)
     pred = model.decide(scores, langs).astype(bool)
     meta = model_meta(model)
-    if heading_labels == SECTION_BASIS and any(u.heading for u in units):
+    if structure and any(u.heading for u in units):
         names = model.labels
         decided = [Prediction(u, [n for n, d in zip(names, row) if d], {}) for u, row in zip(units, pred)]
         content = [n for n in names if n != model.taxonomy.fallback]
         settled = by_document(decided, content, defaults()["labeler"]["heading_min_share"])
         pred = np.array([[n in p.labels for n in names] for p in settled], dtype=bool)
-        meta["heading_labels"] = SECTION_BASIS
+        meta["structure_rules"] = True
     return ModelRun(role, meta, scores.astype(np.float64), pred)
 
 
@@ -272,10 +273,10 @@ def write_evaluation(out_dir: Path, gold: GoldSet, runs: list[ModelRun], labels:
 
 def run_evaluation(gold_spec: str, model_dir: Path, compare_dir: Path | None, out_dir: Path,
                    cfg: BootstrapConfig, corpora_root: Path | None = None, log=print,
-                   heading_labels: str | None = None) -> dict:
-    """Load models and gold, score, write everything; `log` gets one line per step. `heading_labels`
-    (default: the `[labeler]` setting) as in `score_gold`."""
-    heading_labels = heading_labels or defaults()["labeler"]["heading_labels"]
+                   structure: bool | None = None) -> dict:
+    """Load models and gold, score, write everything; `log` gets one line per step. `structure` (default:
+    `[labeler] structure_rules`) as in `score_gold`."""
+    structure = defaults()["labeler"]["structure_rules"] if structure is None else structure
     info = read_info(model_dir)  # cheap: check the gold set before loading weights
     gold = load_gold(gold_spec, Taxonomy.from_dict(info.taxonomy), corpora_root, info.capp130_validation_docs,
                      info.capp130_seen_docs)
@@ -283,12 +284,12 @@ def run_evaluation(gold_spec: str, model_dir: Path, compare_dir: Path | None, ou
     log(f"gold: {counted(gold.provenance['units'], 'unit')}, {counted(gold.provenance['documents'], 'document')} "
         f"({', '.join(gold.provenance['languages'])})")
     runs = []
-    if heading_labels == SECTION_BASIS and (n := sum(u.heading for u in gold.units)):
-        log(f"{counted(n, 'gold unit')} marked as headings take their labels from their sections, as "
-            "`clausetag label` gives them (--heading-labels model: the model's own)")
+    if structure and (n := sum(u.heading for u in gold.units)):
+        log(f"the gold set marks {counted(n, 'heading')}: headings and list items are decided from the "
+            "document's structure, as `clausetag label` decides them (--no-structure: the model's own labels)")
     for role, model in zip(("model", "compare"), models):
         started = time.time()
-        run = score_gold(model, gold, role, heading_labels)
+        run = score_gold(model, gold, role, structure)
         log(f"scored with {model.path} in {time.time() - started:.0f} s")
         run.meta["training_overlap"] = overlap(Path(model.path), gold.units, corpora_root)
         if warning := describe_overlap(run.meta["training_overlap"], run.meta["name"]):

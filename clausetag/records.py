@@ -73,4 +73,4 @@ class Prediction:
     unit: Unit
     labels: list[str]
     scores: dict[str, float]
-    basis: str = "model"  # "section": a heading's labels taken from its section (infer/headings.py)
+    basis: str = "model"  # "section" / "lead_in": from its section (a heading) or list's lead-in (infer/structure.py)

@@ -35,16 +35,16 @@ class ResumeError(ValueError):
 
 def _check_same_model(output: Path, kept: list[dict], model: dict) -> None:
     """Resuming with another model would mix two models' labels in one output."""
-    def differs(earlier: dict) -> bool:  # outputs written before heading_labels existed name none
-        return ((earlier.get("name"), earlier.get("created"), earlier.get("heading_labels", model["heading_labels"]))
-                != (model["name"], model["created"], model["heading_labels"]))
+    def differs(earlier: dict) -> bool:  # outputs written before structure_rules existed name none
+        return ((earlier.get("name"), earlier.get("created"), earlier.get("structure_rules", model["structure_rules"]))
+                != (model["name"], model["created"], model["structure_rules"]))
 
     other = next((r["model"] for r in kept if r.get("type") == SUMMARY_RECORD and r.get("model")
                   and differs(r["model"])), None)
     if other and (other.get("name"), other.get("created")) == (model["name"], model["created"]):
-        raise ResumeError(f"{output}: its headings were labeled with --heading-labels "
-                          f"{other['heading_labels']}, not {model['heading_labels']}; resume with that setting "
-                          "or label again without --resume")
+        flag = lambda on: "--structure" if on else "--no-structure"  # noqa: E731
+        raise ResumeError(f"{output}: its documents were labeled with {flag(other['structure_rules'])}, not "
+                          f"{flag(model['structure_rules'])}; resume with that setting or label again without --resume")
     if other:
         raise ResumeError(f"{output}: its documents were labeled by the model {other.get('name')!r} trained "
                           f"{other.get('created')} ({other.get('path')}), not by {model['name']!r} trained "
@@ -55,10 +55,10 @@ def _check_same_model(output: Path, kept: list[dict], model: dict) -> None:
 def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, backend: str = "torch",
               resume: bool = False, max_mb: float | None = None, threads: int | None = None,
               quiet: bool = False, encoder: str | None = None, lang: str | None = None,
-              heading_labels: str | None = None) -> dict:
+              structure: bool | None = None) -> dict:
     """Label `inputs`; returns counts {documents, labeled, failed, units, skipped (resumed: already done),
     earlier (resumed: kept from the earlier run, not among `inputs`), unsupported}."""
-    labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder, heading_labels=heading_labels)
+    labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder, structure=structure)
     model = labeler.model_record
     unsupported: list[Path] = []
     own = [output, partial_path(output)] if output is not None else []

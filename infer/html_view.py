@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 
-from clausetag.infer.headings import SECTION_BASIS
+from clausetag.infer.structure import LEAD_IN_BASIS, SECTION_BASIS
 from clausetag.records import ERROR_RECORD, SUMMARY_RECORD, UNIT_RECORD
 from clausetag.wording import counted
 
@@ -69,8 +69,9 @@ def render_html(records: list[dict], labels: list[str], meta: dict) -> str:
             if r["type"] != UNIT_RECORD:
                 continue
             tip = "\n".join(f"{k}: {v:.2f}" for k, v in sorted(r["scores"].items(), key=lambda kv: -kv[1]))
-            if r.get("basis") == SECTION_BASIS:
-                tip = "labels from its section (most of its sentences); the model's scores:\n" + tip
+            if r.get("basis") in (SECTION_BASIS, LEAD_IN_BASIS):
+                origin = "its section (most of its units)" if r["basis"] == SECTION_BASIS else "its list's lead-in"
+                tip = f"labels from {origin}; the model's scores:\n" + tip
             attrs = f"class='u' data-labels='{esc(' '.join(r['labels']))}' title='{esc(tip)}'"
             tags = f"<span class='tags'>[{esc(', '.join(r['labels']))}]</span>"
             if r.get("heading", r["text"] in sections):  # outputs before 2026-11-29 have no "heading"

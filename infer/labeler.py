@@ -16,7 +16,7 @@ from typing import Collection, Iterable, Iterator
 import numpy as np
 
 from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of, read_document
-from clausetag.infer.headings import MODES, SECTION_BASIS, by_document
+from clausetag.infer.structure import by_document
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
@@ -115,16 +115,15 @@ class Labeler:
     """Segment, identify language, score and decide labels."""
 
     def __init__(self, model: Model, batch_size: int | None = None, score_cache_units: int | None = None,
-                 heading_labels: str | None = None):
-        """`heading_labels`: "section" (a heading takes the topic of its section; infer/headings.py) or
-        "model" (the model's own labels); default from `[labeler]`."""
+                 structure: bool | None = None):
+        """`structure`: headings take the topic of their sections and list items the model finds no clause
+        in that of their lead-ins (infer/structure.py), or with False every label is the model's own;
+        default from `[labeler] structure_rules`."""
         settings = defaults()["labeler"]
         self.model = model
         self.batch_size = batch_size or settings["batch_size"]
         self.cache = ScoreCache(settings["score_cache_units"] if score_cache_units is None else score_cache_units)
-        self.heading_labels = heading_labels or settings["heading_labels"]
-        if self.heading_labels not in MODES:
-            raise ValueError(f"heading labels must be one of {', '.join(MODES)}, not {self.heading_labels!r}")
+        self.structure = settings["structure_rules"] if structure is None else structure
         self.heading_min_share = settings["heading_min_share"]
 
     @classmethod
@@ -156,7 +155,7 @@ class Labeler:
         path = self.model.path
         return {"name": training.get("config_name") or (path.name if path else None),
                 "created": training.get("created"), "path": str(path) if path else None,
-                "heading_labels": self.heading_labels}
+                "structure_rules": self.structure}
 
     def label_units(self, units: list[Unit]) -> list[Prediction]:
         """Score units (in batches) and decide their labels."""
@@ -177,7 +176,7 @@ class Labeler:
         names = self.labels
         predictions = [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
                        for u, s, row in zip(units, scores, decisions)]
-        if self.heading_labels == SECTION_BASIS:
+        if self.structure:
             content = [n for n in names if n != self.model.taxonomy.fallback]
             predictions = by_document(predictions, content, self.heading_min_share)
         return predictions

@@ -91,14 +91,14 @@ If you have any questions about this privacy policy, please contact us at privac
 
 def test_headings_take_the_topic_of_their_section(labeler):
     """By default a heading gets what most of its section's sentences carry (GUIDELINES rule 1); the
-    title keeps the model's label. With heading_labels "model" every label is the model's decision."""
+    title keeps the model's label. Without the structure rules every label is the model's decision."""
     preds = labeler.label_text(HEADED_POLICY, lang="en")
     headings = {p.unit.text: (p.labels, p.basis) for p in preds if p.unit.heading}
     assert headings == {"Privacy Policy": (["other"], "model"),
                         "1. Information we collect": (["collection_use"], "section"),
                         "2. How we share your information": (["third_party_sharing"], "section"),
                         "Your rights": (["user_rights"], "section"), "4. Contact us": (["contact"], "section")}
-    own = Labeler(labeler.model, heading_labels="model").label_text(HEADED_POLICY, lang="en")
+    own = Labeler(labeler.model, structure=False).label_text(HEADED_POLICY, lang="en")
     assert [p.labels for p in own if not p.unit.heading] == [p.labels for p in preds if not p.unit.heading]
     assert all(p.basis == "model" for p in own)
     decided = labeler.model.decide(np.array([[p.scores[l] for l in labeler.labels] for p in own]), ["en"] * len(own))

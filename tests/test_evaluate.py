@@ -504,24 +504,24 @@ def test_a_test_part_added_to_the_corpus_folder_is_unseen_and_checked_exactly(co
 @pytest.mark.slow
 def test_evaluate_labels_headings_as_label_does(tiny_model, tmp_path):
     """A label output used as gold marks its headings; evaluate then decides them as label did: from their
-    sections by default, the model's own with --heading-labels model."""
+    sections by default, the model's own with --no-structure."""
     policy = tmp_path / "policy.md"
     policy.write_text("# Privacy Policy\n\n## 1. Information we collect\nWe collect your e-mail address.\n"
                       "We collect your name.\n\n## 2. Contact\nWrite to privacy@example.com.\n", encoding="utf-8")
     written = {}
-    for mode in ("section", "model"):
+    for mode in ("structure", "no-structure"):
         out = tmp_path / f"{mode}.jsonl"
-        r = clausetag("label", policy, "-m", tiny_model, "-o", out, "-q", "--heading-labels", mode)
+        r = clausetag("label", policy, "-m", tiny_model, "-o", out, "-q", f"--{mode}")
         assert r.returncode == 0, r.stderr
         written[mode] = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
-    units = [x for x in written["section"] if x["type"] == "unit"]
+    units = [x for x in written["structure"] if x["type"] == "unit"]
     assert [x["heading"] for x in units] == [True, True, False, False, True, False]
     assert any(x["basis"] == "section" for x in units)  # else both ways would agree and the test say nothing
-    for mode in ("section", "model"):
-        r = clausetag("evaluate", tmp_path / "section.jsonl", "-m", tiny_model, "-o", tmp_path / f"ev-{mode}",
-                      "--resamples", 20, "--heading-labels", mode)
+    for mode in ("structure", "no-structure"):
+        r = clausetag("evaluate", tmp_path / "structure.jsonl", "-m", tiny_model, "-o", tmp_path / f"ev-{mode}",
+                      "--resamples", 20, f"--{mode}")
         assert r.returncode == 0, r.stderr
-        assert ("3 gold units marked as headings take their labels from their sections" in r.stderr) == (mode == "section")
+        assert ("the gold set marks 3 headings: headings and list items are decided" in r.stderr) == (mode == "structure")
         predicted = [json.loads(l)["predicted"]["model"] for l in
                      (tmp_path / f"ev-{mode}" / "predictions.jsonl").read_text(encoding="utf-8").splitlines()[1:]]
         assert predicted == [x["labels"] for x in written[mode] if x["type"] == "unit"]

@@ -158,11 +158,9 @@ def test_resume_keeps_to_one_model_and_counts_what_it_keeps(tiny_model, tmp_path
     (summary,) = [x for x in records(out) if x["type"] == "summary"]
     info = json.loads((Path(tiny_model) / "model.json").read_text(encoding="utf-8"))
     assert summary["model"] == {"name": info["training"]["config_name"], "created": info["training"]["created"],
-                                "path": str(tiny_model), "heading_labels": "section"}
-    r = clausetag("label", a, b, "-m", tiny_model, "-o", out, "--resume", "--heading-labels", "model")
-    assert r.returncode == 2 and f"{out}: its headings were labeled with --heading-labels section" in r.stderr
-    r = clausetag("label", a, "-m", tiny_model, "-o", out, "--heading-labels", "title")
-    assert r.returncode == 2 and "--heading-labels must be section or model, not 'title'" in r.stderr
+                                "path": str(tiny_model), "structure_rules": True}
+    r = clausetag("label", a, b, "-m", tiny_model, "-o", out, "--resume", "--no-structure")
+    assert r.returncode == 2 and f"{out}: its documents were labeled with --structure, not --no-structure" in r.stderr
     other = tmp_path / "other"
     shutil.copytree(tiny_model, other)  # the same weights with another training date: another model
     info["training"]["created"] = "2099-01-01 00:00:00 UTC"

@@ -1,9 +1,10 @@
-"""Headings labeled by their section (`--heading-labels section`) against the model's own labels.
+"""Labels from a document's structure (`clausetag label`'s default) against the model's own (`--no-structure`).
 
-    python benchmarks/heading_labels.py                    # models/default
-    python benchmarks/heading_labels.py --model models/fast --out benchmarks/results/heading_labels-fast.json
+    python benchmarks/structure_rules.py                    # models/default
+    python benchmarks/structure_rules.py --model models/fast --out benchmarks/results/structure_rules-fast.json
 
-Three measurements, each for both ways of labeling headings:
+Each measurement is made both ways ("model": the model's own labels; "structure": headings from their
+sections, list items without a clause from their lead-ins; infer/structure.py):
 - `data/headings/capp130_validation_zh.jsonl`: 151 heading lines of CAPP-130's Chinese validation policies
   (never trained on), labeled by the project by data/GUIDELINES.md rule 1 (data/headings/README.md). The
   policies are labeled as the corpus gives them, a unit per line, headings found as the corpus reader
@@ -11,8 +12,9 @@ Three measurements, each for both ways of labeling headings:
 - The seed policies (`data/seeds`, labeled by the guidelines; in the model's training data, so the
   model's own labels are optimistic there), segmented and labeled as `clausetag label` does.
 - CAPP-130's validation policies in Chinese and English against the corpus's own labels, which follow
-  another convention for headings (most are `other`): what following the guidelines costs there.
-Writes benchmarks/results/heading_labels.json and prints a line per measurement.
+  another convention for headings (most are `other`): what following the guidelines costs there; and
+  the list items whose labels the lead-in rule changed there, against the corpus's labels.
+Writes benchmarks/results/structure_rules.json and prints a line per measurement.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("model", "section")
+MODES = {"model": False, "structure": True}
 
 
 def scores(gold: list[list[str]], pred: list[list[str]], names: list[str], taxonomy) -> dict:
@@ -49,13 +51,14 @@ def flagged(units):
 def main() -> None:
     from clausetag.corpora import read_capp130
     from clausetag.infer.labeler import Labeler
+    from clausetag.infer.structure import LEAD_IN_BASIS
     from clausetag.modeldir import load_model
     from clausetag.settings import Settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
     ap.add_argument("--gold", default=str(ROOT / "data" / "headings" / "capp130_validation_zh.jsonl"))
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "heading_labels.json"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "structure_rules.json"))
     args = ap.parse_args()
 
     model = load_model(args.model)
@@ -69,8 +72,8 @@ def main() -> None:
 
     def run(units) -> dict[str, list]:
         out = {}
-        for mode in MODES:  # the second pass scores nothing: the labeler's cache has every unit
-            labeler.heading_labels = mode
+        for mode, on in MODES.items():  # the second pass scores nothing: the labeler's cache has every unit
+            labeler.structure = on
             out[mode] = labeler.label_units(units)
         return out
 
@@ -82,6 +85,11 @@ def main() -> None:
                   for mode, ps in preds.items()}
         results[f"capp130_{lang}_corpus_labels"] = {**corpus, "headings": sum(u.heading for u in units),
                                                     "seconds": round(time.time() - started)}
+        items = [i for i, p in enumerate(preds["structure"]) if p.basis == LEAD_IN_BASIS]
+        if items:
+            results[f"capp130_{lang}_list_items_changed"] = {
+                mode: scores([units[i].labels for i in items], [ps[i].labels for i in items], names, taxonomy)
+                for mode, ps in preds.items()}
         if lang == "zh":
             picked = [i for i, u in enumerate(units) if u.heading and u.text in annotated]
             results["capp130_zh_headings_guidelines"] = {
@@ -95,16 +103,19 @@ def main() -> None:
         for r in map(json.loads, path.read_text("utf-8").splitlines()):
             gold[(r["doc"], r["start"], r["end"])] = r["labels"]
     seed_dir = Settings.load().seeds
-    row = {}
-    for mode in MODES:
-        labeler.heading_labels = mode
-        pairs = [(gold[(Path(res.path).name, p.unit.start, p.unit.end)], p.labels)
+    headings, every = {}, {}
+    for mode, on in MODES.items():
+        labeler.structure = on
+        pairs = [(gold[(Path(res.path).name, p.unit.start, p.unit.end)], p)
                  for res in labeler.label_files(sorted(seed_dir.glob("*.txt"))) for p in res.predictions
-                 if p.unit.heading and (Path(res.path).name, p.unit.start, p.unit.end) in gold]
-        row[mode] = scores([g for g, _ in pairs], [p for _, p in pairs], names, taxonomy)
-    results["seeds_headings_in_training"] = row
+                 if (Path(res.path).name, p.unit.start, p.unit.end) in gold]
+        headings[mode] = scores([g for g, p in pairs if p.unit.heading], [p.labels for _, p in pairs if p.unit.heading],
+                                names, taxonomy)
+        every[mode] = scores([g for g, _ in pairs], [p.labels for _, p in pairs], names, taxonomy)
+    results["seeds_headings_in_training"] = headings
+    results["seeds_all_units_in_training"] = every
 
-    out = {"command": "python benchmarks/heading_labels.py" + (f" --model {args.model}" if args.model != ap.get_default("model") else ""),
+    out = {"command": "python benchmarks/structure_rules.py" + (f" --model {args.model}" if args.model != ap.get_default("model") else ""),
            "model": str(Path(args.model).resolve().relative_to(ROOT)) if Path(args.model).resolve().is_relative_to(ROOT) else args.model,
            "created": time.strftime("%Y-%m-%d"), "results": results}
     Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
