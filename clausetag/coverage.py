@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from clausetag import __version__
-from clausetag.infer.structure import SECTION_BASIS
+from clausetag.infer.structure import MODEL_BASIS, SECTION_BASIS
 from clausetag.infer.output import atomic_write_text, spreadsheet_csv
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
@@ -82,7 +82,7 @@ def _prediction(path: Path, n: int, r: dict) -> Prediction:
                 start=r.get("start"), end=r.get("end"), section=r.get("section"), source="label",
                 heading=r.get("heading") is True)
     return Prediction(unit, list(r["labels"]), {k: float(v) for k, v in r["scores"].items()},
-                      r.get("basis") or "model")
+                      r.get("basis") or MODEL_BASIS)
 
 
 def read_labels(path: str | Path) -> LabeledBatch:

@@ -17,7 +17,7 @@ from clausetag import __version__
 from clausetag.corpora import Corpus, capp130_docs, corpora_root as corpora_folder, load_source, read_gold_files
 from clausetag.decision import Thresholds
 from clausetag.evaluation import BootstrapConfig, evaluate_arrays
-from clausetag.infer.structure import by_document
+from clausetag.infer.structure import apply_rules
 from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
 from clausetag.modeldir import META_FILE, Model, load_model, read_info
@@ -192,8 +192,7 @@ def score_gold(model: Model, gold: GoldSet, role: str, structure: bool = False) 
     if structure and any(u.heading for u in units):
         names = model.labels
         decided = [Prediction(u, [n for n, d in zip(names, row) if d], {}) for u, row in zip(units, pred)]
-        content = [n for n in names if n != model.taxonomy.fallback]
-        settled = by_document(decided, content, defaults()["labeler"]["heading_min_share"])
+        settled = apply_rules(decided, model.taxonomy)
         pred = np.array([[n in p.labels for n in names] for p in settled], dtype=bool)
         meta["structure_rules"] = True
     return ModelRun(role, meta, scores.astype(np.float64), pred)

@@ -39,6 +39,11 @@ class Taxonomy:
     def names(self) -> list[str]:
         return [label.name for label in self.labels]
 
+    @property
+    def content(self) -> list[str]:
+        """The names of the labels that disclose something: all but the fallback."""
+        return [n for n in self.names if n != self.fallback]
+
     def canonical(self, raw: str) -> str | None:
         """The label name for a name or alias, or None when `raw` is not a label of this taxonomy."""
         return self._index.get(raw.strip()) if isinstance(raw, str) else None

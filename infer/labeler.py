@@ -16,7 +16,7 @@ from typing import Collection, Iterable, Iterator
 import numpy as np
 
 from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of, read_document
-from clausetag.infer.structure import by_document
+from clausetag.infer.structure import apply_rules
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
 from clausetag.modeldir import Model, load_model
@@ -124,7 +124,6 @@ class Labeler:
         self.batch_size = batch_size or settings["batch_size"]
         self.cache = ScoreCache(settings["score_cache_units"] if score_cache_units is None else score_cache_units)
         self.structure = settings["structure_rules"] if structure is None else structure
-        self.heading_min_share = settings["heading_min_share"]
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, backend: str = "torch", threads: int | None = None,
@@ -176,10 +175,7 @@ class Labeler:
         names = self.labels
         predictions = [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
                        for u, s, row in zip(units, scores, decisions)]
-        if self.structure:
-            content = [n for n in names if n != self.model.taxonomy.fallback]
-            predictions = by_document(predictions, content, self.heading_min_share)
-        return predictions
+        return apply_rules(predictions, self.model.taxonomy) if self.structure else predictions
 
     def units_of_text(self, text: str, doc: str = "text", lang: str | None = None,
                       headings: Collection[str] = ()) -> tuple[list[Unit], list[str]]:

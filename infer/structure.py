@@ -33,6 +33,8 @@ from dataclasses import replace
 from typing import Iterable
 
 from clausetag.records import Prediction
+from clausetag.settings import defaults
+from clausetag.taxonomy import Taxonomy
 
 SECTION_BASIS, LEAD_IN_BASIS, MODEL_BASIS = "section", "lead_in", "model"
 
@@ -185,6 +187,12 @@ def structure_labels(predictions: list[Prediction], content: list[str], min_shar
     """One document's predictions with both rules: list items first, so that a heading's section counts
     the labels its items took."""
     return section_labels(lead_in_labels(predictions, content), content, min_share)
+
+
+def apply_rules(predictions: Iterable[Prediction], taxonomy: Taxonomy) -> list[Prediction]:
+    """Both rules on predictions in document order, with the taxonomy's content labels and `[labeler]
+    heading_min_share`: what `clausetag label` and `clausetag evaluate` apply."""
+    return by_document(predictions, taxonomy.content, defaults()["labeler"]["heading_min_share"])
 
 
 def by_document(predictions: Iterable[Prediction], content: list[str], min_share: float) -> list[Prediction]:
