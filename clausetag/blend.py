@@ -31,8 +31,9 @@ class Blend:
 
     @staticmethod
     def file_name(lang: str | None) -> str:
-        """`tfidf.joblib` for a pooled part, `tfidf-<lang>.joblib` for a language's own part."""
-        return f"tfidf-{lang}.joblib" if lang else TfidfClassifier.FILE
+        """`tfidf` for a pooled part, `tfidf-<lang>` for a language's own part (the stem of its .json and
+        .safetensors files)."""
+        return f"tfidf-{lang}" if lang else TfidfClassifier.FILE
 
     def files(self) -> dict[str, TfidfClassifier]:
         """File name -> TF-IDF model, one entry per distinct model."""

@@ -29,7 +29,7 @@ class Classifier(Protocol):
 class TfidfClassifier:
     """Character n-gram TF-IDF + one-vs-rest logistic regression (scikit-learn)."""
 
-    FILE = "tfidf.joblib"
+    FILE = "tfidf"  # the stem of tfidf.json + tfidf.safetensors
 
     def __init__(self, pipeline, use_section: bool = False):
         self.pipeline = pipeline
@@ -60,19 +60,17 @@ class TfidfClassifier:
         return " + ".join(parts)
 
     def save(self, directory: Path, name: str = FILE) -> None:
-        import joblib
+        """`<name>.json.xz` (settings, vocabulary) and `<name>.safetensors.xz` (idf, coefficients): data, no pickle."""
+        from clausetag.tfidf_store import save_pipeline
 
-        for vectorizer in self.vectorizers():
-            if hasattr(vectorizer, "stop_words_"):  # every n-gram cut by max_features: introspection only, large
-                del vectorizer.stop_words_
-        # xz: 11-19% smaller than zlib level 3 for the shipped models' parts (lossless), ~0.3 s more to load each
-        joblib.dump(self.pipeline, directory / name, compress=("xz", 6))
+        save_pipeline(self.pipeline, directory, name)
 
     @classmethod
     def load(cls, directory: Path, use_section: bool = False, name: str = FILE) -> "TfidfClassifier":
-        import joblib
+        """Rebuilt from the files `save` writes; nothing is unpickled."""
+        from clausetag.tfidf_store import load_pipeline
 
-        return cls(joblib.load(directory / name), use_section)
+        return cls(load_pipeline(directory, name), use_section)
 
 
 # --- encoder ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from clausetag.blend import Blend
 from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
 from clausetag.decision import Thresholds, decide
 from clausetag.taxonomy import Taxonomy
+from clausetag.tfidf_store import UnsafeModelError, refuse_pickles
 
 META_FILE = "model.json"
 FORMAT_VERSION = 1
@@ -153,6 +154,10 @@ def load_model(directory: str | Path, encoder: str | None = None, check_fingerpr
     """Load a model directory; `encoder` overrides where the base encoder is found."""
     directory = Path(directory)
     info = read_info(directory)
+    try:
+        refuse_pickles(directory)
+    except UnsafeModelError as e:
+        raise ModelError(str(e)) from None
     taxonomy = Taxonomy.from_dict(info.taxonomy)
     if info.method == "tfidf":
         clf = TfidfClassifier.load(directory, use_section=bool((info.inputs or {}).get("use_section")))

@@ -35,7 +35,7 @@ class InputError(Exception):
 
 
 #: The kinds of input file, each with its `[input] KIND_suffixes` setting.
-KINDS = ("text", "html", "pdf", "docx", "jsonl")
+KINDS = ("text", "markdown", "html", "pdf", "docx", "jsonl")
 
 
 def _input_settings() -> dict:
@@ -43,7 +43,7 @@ def _input_settings() -> dict:
 
 
 def kind_of(path: Path | Url) -> str:
-    """text | html | pdf | docx | jsonl | unknown, by suffix."""
+    """text | markdown | html | pdf | docx | jsonl | unknown, by suffix."""
     s = _input_settings()
     suffix = path.suffix.lower()
     for kind in KINDS:
@@ -415,23 +415,41 @@ def _document_of(data: bytes, path: Path | Url) -> Document:
             raise
         raise InputError(path, f"unsupported file type {path.suffix or '(no suffix)'}: {e.problem}; "
                                f"clausetag reads {' '.join(supported_suffixes())}") from None
-    if kind == "html" or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
+    if kind == "markdown":
+        text = markdown_to_html(text)
+    if kind in ("html", "markdown") or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
         text, headings = extract_html(text, path)  # a <pre> block may be hard-wrapped text
         return doc(_unwrapped(flatten_tables(text)), headings=headings, warnings=warnings)
-    if path.suffix.lower() in _input_settings()["table_suffixes"]:
-        text = flatten_tables(_blank_front_matter(text))
     return doc(_unwrapped(text), warnings=warnings)
 
 
-_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n.*?\n\1[ \t]*(?:\r?\n|\Z)", re.S)
+#: Front matter a static site generator reads (title, layout, date): YAML `---`, TOML `+++`, or a JSON
+#: object on the first line, closed by a `}` alone on a line.
+_FRONT_MATTER = re.compile(r"\A\s*(?:(---|\+\+\+)[ \t]*\r?\n.*?\n\1[ \t]*(?:\r?\n|\Z)|\{[ \t]*\r?\n.*?\n\}[ \t]*(?:\r?\n|\Z))", re.S)
 
 
-def _blank_front_matter(text: str) -> str:
-    """A Markdown file's front matter (the YAML `---` or TOML `+++` block a static site generator reads:
-    title, layout, date) turned into spaces, its line breaks kept, so that it makes no units and the
-    offsets of the rest stay those of the file."""
+def without_front_matter(text: str) -> str:
+    """A Markdown file's text without its front matter (YAML, TOML or JSON)."""
     m = _FRONT_MATTER.match(text)
-    return text if not m else re.sub(r"[^\n]", " ", m.group()) + text[m.end():]
+    return text if not m else text[m.end():]
+
+
+def markdown_to_html(text: str) -> str:
+    """A Markdown file rendered as a browser would show it (CommonMark with inline HTML and pipe tables,
+    markdown-it-py), its front matter left out: links, emphasis, escapes, kramdown attributes and inline
+    HTML lists come out as text, headings as <h1>-<h6>."""
+    from markdown_it import MarkdownIt
+
+    body = without_front_matter(text)
+    body = _INVISIBLE_AT_LINE_START.sub("", _KRAMDOWN_ATTRIBUTES.sub("", body))
+    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(body)
+    return f"<!DOCTYPE html><html><body><main>{rendered}</main></body></html>"
+
+
+#: kramdown's attribute lists ({:.perex}, {: #id}) that Jekyll sites put after a paragraph or heading.
+_KRAMDOWN_ATTRIBUTES = re.compile(r"[ \t]*\{:[^}\n]*\}")
+#: Zero-width and other invisible format characters before a line's first mark (they hide `## Heading`).
+_INVISIBLE_AT_LINE_START = re.compile(r"^[\u200b-\u200f\u2060-\u2064\ufeff]+", re.M)
 
 
 def _unwrapped(text: str) -> str:

@@ -168,12 +168,25 @@ def _latin_question(line: str, cjk: bool) -> bool:
             and not re.search(r"[.!?;:]\s", line))
 
 
+#: Quotation brackets inside which a full stop ends no sentence (「…。」 quotes one, as Japanese policies
+#: quote a consent text or a definition); an opener whose closer is not on the line does not count.
+_QUOTE_BRACKETS = {"「": "」", "『": "』"}
+
+
 def _cjk_breaks(text: str, a: int, b: int) -> list[int]:
     breaks = []
     i = a
+    open_until = -1  # inside a closed quotation bracket up to this index
     while i < b:
         ch = text[i]
         end_here = False
+        if ch in _QUOTE_BRACKETS and i > open_until:
+            close = text.find(_QUOTE_BRACKETS[ch], i + 1, b)
+            if close > 0:
+                open_until = close
+        if i < open_until:
+            i += 1
+            continue
         if ch in _CJK_TERMINAL:
             nxt = text[i + 1] if i + 1 < b else ""
             prev = text[i - 1] if i > a else ""

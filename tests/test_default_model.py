@@ -52,7 +52,8 @@ def test_model_directory_is_complete_and_small(shipped):
     assert info["encoder"]["fingerprint"] and info["training"]["data"]["sources"]
     assert (shipped / "README.md").exists() and (shipped / "config.toml").exists()
     assert sorted(info["blend"]["languages"]) == ["en", "zh"] and info["blend"]["per_language"]
-    assert sorted(f.name for f in shipped.glob("tfidf*")) == ["tfidf-en.joblib", "tfidf-zh.joblib"]
+    assert sorted(f.name for f in shipped.glob("tfidf*")) == ["tfidf-en.json.xz", "tfidf-en.safetensors.xz",
+                                                               "tfidf-zh.json.xz", "tfidf-zh.safetensors.xz"]
     size = sum(f.stat().st_size for f in shipped.rglob("*") if f.is_file() and f.parent.name != "onnx")
     assert size <= 10 * 2**20
 
@@ -189,7 +190,7 @@ def test_shipped_opp115_model_speaks_native_labels():
     path = MODEL.parent / "opp115"
     info = json.loads((path / "model.json").read_text(encoding="utf-8"))
     assert info["taxonomy"]["name"] == "opp115" and len(info["thresholds"]) == 12
-    assert info["blend"]["languages"] == ["en"] and (path / "tfidf.joblib").exists()
+    assert info["blend"]["languages"] == ["en"] and (path / "tfidf.safetensors.xz").exists()
     labeler = Labeler.load(path)
     preds = labeler.label_units([Unit(id=str(i), doc="d", lang="en", text=t) for i, (t, _) in enumerate(OPP_CLEAR)])
     for pred, (text, label) in zip(preds, OPP_CLEAR):

@@ -36,9 +36,6 @@ def test_markdown_tables_without_header_and_escaped_pipes(tmp_path):
     assert flatten_tables(text).split("\n") == [
         "Intro line.", "Name: Google | Purpose: Ads | tracking", "Purpose: empty first", "between", "a | b", "c | d",
         "mid", "only | header", "end"]
-    path = tmp_path / "policy.md"
-    path.write_text(text, encoding="utf-8")
-    assert read_document(path).text == flatten_tables(text)
     plain = tmp_path / "policy.txt"  # offsets of a plain text file stay offsets into the file
     plain.write_text(text, encoding="utf-8")
     assert read_document(plain).text == text
@@ -224,18 +221,39 @@ def test_addresses_other_than_http_and_malformed_ones_are_that_documents_error()
         read_document("http://[::1")
 
 
-def test_markdown_front_matter_is_left_out_and_offsets_stay_the_files(tmp_path):
-    source = "---\ntitle: Privacy\nlayout: page\n---\n# Privacy Policy\n\nWe collect your email address.\n"
+@pytest.mark.parametrize("front", ["---\ntitle: Privacy\nlayout: page\n---\n",
+                                   "+++\ntitle = \"Privacy\"\n+++\n",
+                                   '{\n  "title": "Privacy",\n  "layout": "page"\n}\n'])
+def test_markdown_front_matter_yaml_toml_or_json_is_left_out(tmp_path, front):
     md = tmp_path / "privacy.md"
+    md.write_text(front + "# Privacy Policy\n\nWe collect your email address.\n", encoding="utf-8")
+    doc = read_document(md)
+    units = segment(doc.text, headings=doc.headings)
+    assert [(u.text, u.is_heading) for u in units] == [("Privacy Policy", True), ("We collect your email address.", False)]
+    plain = tmp_path / "notes.txt"  # only Markdown files have front matter
+    plain.write_text(front + "Text.\n", encoding="utf-8")
+    assert read_document(plain).text == front + "Text.\n"
+
+
+def test_markdown_is_read_as_a_browser_shows_it(tmp_path):
+    """Inline HTML lists and tables, kramdown attributes, links, emphasis and escapes: the text a reader sees;
+    a zero-width character before `##` no longer hides the heading."""
+    source = (
+        "\u200d## Article 4\n{:.perex}\n\n"
+        "We collect **your name** and [e-mail](https://example.com/mail) \\*only\\* when you register.\n"
+        "{:.perex}\n\n"
+        "<ol>\n<li>We share data with\nour payment provider.</li>\n<li>We keep invoices for ten years.</li>\n</ol>\n\n"
+        "| Data | Period |\n|---|---|\n| Logs | 7 days |\n"
+    )
+    md = tmp_path / "policy.md"
     md.write_text(source, encoding="utf-8")
     doc = read_document(md)
-    assert len(doc.text) == len(source) and doc.text.endswith(source[source.index("# Privacy"):])
-    units = segment(doc.text, lang="en")
-    assert [(u.text, u.section) for u in units] == [("Privacy Policy", None), ("We collect your email address.", None)]
-    assert all(source[u.start:u.end] == u.text for u in units)
-    plain = tmp_path / "notes.txt"  # only Markdown files have front matter
-    plain.write_text(source, encoding="utf-8")
-    assert read_document(plain).text == source
+    units = [u.text for u in segment(doc.text, lang="en", headings=doc.headings)]
+    assert units[0] == "Article 4" and "Article 4" in doc.headings
+    assert "We collect your name and e-mail *only* when you register." in units
+    assert "- We share data with our payment provider." in units and "- We keep invoices for ten years." in units
+    assert not any(("<" in u or "{:" in u or "](" in u or "**" in u) for u in units), units
+    assert any("Logs" in u and "7 days" in u for u in units)
 
 
 def test_a_pdf_that_needs_a_password_is_named_as_such(tmp_path):

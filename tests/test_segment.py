@@ -197,3 +197,11 @@ def test_a_title_over_most_of_a_document_is_no_section():
     units = segment(sections, lang="en")
     assert [u.section for u in units] == [None, "Privacy Policy", "Privacy Policy", "1. What we collect",
                                           "1. What we collect", "2. Sharing", "2. Sharing", "3. Contact"]
+
+
+def test_japanese_full_stop_inside_quotation_brackets_ends_no_sentence():
+    """「…。」 quotes a text inside the sentence; an opener without its closer on the line counts for nothing."""
+    text = "当社は「個人情報の利用目的。詳細は別途定めます。」に従い取り扱います。次の文です。"
+    assert [u.text for u in segment(text, lang="ja")] == [
+        "当社は「個人情報の利用目的。詳細は別途定めます。」に従い取り扱います。", "次の文です。"]
+    assert [u.text for u in segment("当社は「括弧が閉じない。次の文です。", lang="ja")] == ["当社は「括弧が閉じない。", "次の文です。"]

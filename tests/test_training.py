@@ -209,7 +209,7 @@ def _units(lang: str, sentences: dict[str, str], copies: int) -> list[Unit]:
 
 def test_per_language_blend_fits_saves_and_loads_one_model_per_language(tmp_path):
     """[blend] per_language: each blend language gets a TF-IDF model of its own units (its own vocabulary),
-    saved as tfidf-<lang>.joblib and loaded back with identical scores; pooled keeps one tfidf.joblib."""
+    saved as tfidf-<lang>.json/.safetensors and loaded back with identical scores; pooled keeps one tfidf part."""
     from clausetag.blend import Blend
     from clausetag.taxonomy import load_taxonomy
     from clausetag.train.methods import fit_blend
@@ -220,7 +220,8 @@ def test_per_language_blend_fits_saves_and_loads_one_model_per_language(tmp_path
           "data_security": "we encrypt your data to keep it secure"}
     train = _units("zh", zh, 12) + _units("en", en, 12) + _units("cs", {"contact": "kontaktujte nás"}, 3)
     taxonomy = load_taxonomy("harmonized")
-    for per_language, files in ((True, ["tfidf-en.joblib", "tfidf-zh.joblib"]), (False, ["tfidf.joblib"])):
+    for per_language, files in ((True, ["tfidf-en.json.xz", "tfidf-en.safetensors.xz", "tfidf-zh.json.xz", "tfidf-zh.safetensors.xz"]),
+                               (False, ["tfidf.json.xz", "tfidf.safetensors.xz"])):
         cfg = parse_config('name = "b"\n[[sources]]\nspec = "x"\n[blend]\ntfidf_weight = 0.5\n'
                            f"min_language_units = 20\nper_language = {str(per_language).lower()}\n", "b.toml")
         blend = fit_blend(cfg, taxonomy, train)
@@ -281,7 +282,7 @@ def test_continued_model_with_blend(tiny_model, tmp_path):
     features = blended.info.blend["tfidf_features"]  # the Chinese seeds' recurring Latin words: App, SDK, ...
     assert re.fullmatch(r"character 1-4-grams \([\d,]+\) \+ word 1-2-grams \([\d,]+\)", features)
     assert features in (path / "README.md").read_text()
-    assert (path / "tfidf.joblib").exists()
+    assert (path / "tfidf.safetensors.xz").exists() and not list(path.glob("*.joblib"))
     texts = ["我们会收集您的手机号码用于注册。", "Kontaktujte nás na e-mailu privacy@example.cz."]
     langs = ["zh", "cs"]
     b, s = base.scores(texts, langs=langs), blended.scores(texts, langs=langs)

@@ -50,10 +50,10 @@ def _blend_lines(blend: dict | None) -> list[str]:
         return []
     w, features = blend["tfidf_weight"], blend.get("tfidf_features", "character n-grams")
     if blend.get("per_language"):
-        parts = "; ".join(f"{lang}: `{Blend.file_name(lang)}`, {features[lang]}" for lang in blend["languages"])
+        parts = "; ".join(f"{lang}: `{Blend.file_name(lang)}.json.xz/.safetensors.xz`, {features[lang]}" for lang in blend["languages"])
         what = f"a TF-IDF model of that language, fitted on its training units only ({parts})"
     else:
-        what = f"a TF-IDF model (`{Blend.file_name(None)}`: {features}, fitted on the training units in those languages)"
+        what = f"a TF-IDF model (`{Blend.file_name(None)}.json.xz/.safetensors.xz`: {features}, fitted on the training units in those languages)"
     return ["", "## Scores",
             f"For units in {', '.join(blend['languages'])} (the languages with enough training text) the encoder's",
             f"scores are averaged with {what}, weights {1 - w:.2f} : {w:.2f}; in every other",

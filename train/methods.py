@@ -260,8 +260,10 @@ def load_fine_tuned(directory: str, cfg: TrainConfig, taxonomy: Taxonomy) -> tup
     """A saved finetune model with its adapter trainable, checked against the config it continues under;
     and the ModelInfo it was saved with."""
     from clausetag.modeldir import read_info
+    from clausetag.tfidf_store import refuse_pickles
 
     info = read_info(directory)
+    refuse_pickles(Path(directory))
     want = {"method": "finetune", "labels": taxonomy.names, "encoder": cfg.encoder.name,
             "layers": cfg.encoder.layers, "prefix": cfg.encoder.prefix, "use_section": cfg.encoder.use_section,
             "max_length": cfg.encoder.max_length}

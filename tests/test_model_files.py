@@ -1,0 +1,82 @@
+"""Model folders are data: the TF-IDF parts load without pickle, and a folder holding a pickle is refused."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clausetag.classifier import TfidfClassifier
+from clausetag.modeldir import ModelError, load_model
+from clausetag.tfidf_store import PICKLE_SUFFIXES, load_pipeline, save_pipeline
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+SEEDS = Path(__file__).resolve().parents[1] / "data" / "seeds"
+BEFORE = Path(__file__).parent / "data" / "tfidf_seed_scores_before.npz"
+
+
+def test_shipped_models_hold_no_pickle():
+    found = [p for p in MODELS.rglob("*") if p.suffix.lower() in PICKLE_SUFFIXES]
+    assert not found, found
+
+
+def test_resaved_tfidf_parts_score_the_seeds_as_the_pickled_ones_did():
+    """The shipped parts, re-saved as JSON + safetensors, give the scores the joblib parts gave (recorded
+    in tests/data before the conversion) to 1e-6 on every seed unit."""
+    before = np.load(BEFORE, allow_pickle=False)
+    rows = [json.loads(l) for f in sorted(SEEDS.glob("*.jsonl")) for l in f.read_text(encoding="utf-8").splitlines()]
+    texts, sections = [r["text"] for r in rows], [r["section"] for r in rows]
+    assert len(before.files) == 5
+    for key in before.files:
+        model, stem = key.split("__")
+        info = json.loads((MODELS / model / "model.json").read_text(encoding="utf-8"))
+        part = TfidfClassifier.load(MODELS / model, bool(info["inputs"].get("use_section")), stem)
+        np.testing.assert_allclose(part.scores(texts, sections), before[key], atol=1e-6, rtol=0)
+
+
+class _Trap:
+    """Unpickling this writes a file: the proof that loading ran code from the model folder."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "pickle ran"))
+
+
+@pytest.mark.parametrize("name", ["tfidf-en.joblib", "adapter/adapter_model.bin", "evil.pkl"])
+def test_a_model_folder_with_a_pickle_is_refused_without_running_it(tmp_path, name):
+    folder = tmp_path / "model"
+    shutil.copytree(MODELS / "opp115", folder)
+    marker = tmp_path / "ran.txt"
+    target = folder / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(pickle.dumps(_Trap(marker)))
+    with pytest.raises(ModelError, match=rf"{target.name}: model folders must not hold pickle files"):
+        load_model(folder)
+    assert not marker.exists()
+
+
+def test_store_round_trip_with_a_label_never_seen(tmp_path):
+    """A fitted pipeline (character + word n-grams, a label with one class only) comes back identical."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    texts = ["we collect your email", "we share data with partners", "contact us by phone",
+             "we collect location data", "partners receive your data", "call our support"] * 3
+    y = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] * 6)
+    pipe = Pipeline([("features", FeatureUnion([("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3))),
+                                                ("word", TfidfVectorizer())])),
+                     ("classifier", OneVsRestClassifier(LogisticRegression()))]).fit(texts, y)
+    save_pipeline(pipe, tmp_path, "part")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["part.json.xz", "part.safetensors.xz"]
+    again = load_pipeline(tmp_path, "part")
+    probe = ["we collect your phone number", "unrelated words", "partners"]
+    np.testing.assert_allclose(again.predict_proba(probe), pipe.predict_proba(probe), atol=1e-12)
+    assert (again.predict_proba(probe)[:, 3] == 0).all()  # the label with no positive example
