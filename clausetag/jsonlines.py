@@ -15,11 +15,13 @@ def located(error_type: type[Exception], path: Path) -> ErrorFactory:
     return lambda n, problem: error_type(f"{path}{f':{n}' if n else ''}: {problem}")
 
 
-def json_objects(path: Path, error: ErrorFactory, hint: str = "") -> Iterator[tuple[int, dict]]:
+def json_objects(path: Path, error: ErrorFactory, hint: str = "",
+                 on_bad_line: Callable[[int, str], None] | None = None) -> Iterator[tuple[int, dict]]:
     """Yield (line number, object) for each non-blank line of a UTF-8 JSONL file.
 
-    Anything that is not a JSON object per line raises `error(n, problem)`; `hint` is appended to
-    decoding problems (e.g. "; expected the output of clausetag label").
+    Anything that is not a JSON object per line raises `error(n, problem)`, or, with `on_bad_line`, is
+    passed to `on_bad_line(n, problem)` and skipped; `hint` is appended to decoding problems (e.g. "; expected
+    the output of clausetag label").
     """
     if path.is_dir():
         raise error(None, f"is a folder, not a JSONL file{hint}")
@@ -34,8 +36,12 @@ def json_objects(path: Path, error: ErrorFactory, hint: str = "") -> Iterator[tu
             continue
         try:
             obj = json.loads(line)
+            problem = None if isinstance(obj, dict) else "a record must be a JSON object"
         except json.JSONDecodeError as e:
-            raise error(n, f"not valid JSON ({e.msg}){hint}") from None
-        if not isinstance(obj, dict):
-            raise error(n, "a record must be a JSON object")
-        yield n, obj
+            obj, problem = None, f"not valid JSON ({e.msg}){hint}"
+        if problem is None:
+            yield n, obj
+        elif on_bad_line is None:
+            raise error(n, problem)
+        else:
+            on_bad_line(n, problem)

@@ -7,17 +7,12 @@ import sys
 from pathlib import Path
 
 from clausetag.infer.extract import supported_suffixes
-from clausetag.infer.labeler import Labeler, expand_inputs, prediction_record
+from clausetag.infer.labeler import Labeler, document_ids, expand_inputs, prediction_record
 from clausetag.infer.output import PartialWriter, completed_records, finalize, partial_path
+from clausetag.infer.progress import progress
 from clausetag.records import SUMMARY_RECORD
+from clausetag.settings import defaults
 from clausetag.wording import counted
-
-
-def _progress(total: int, quiet: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="doc", disable=quiet or not sys.stderr.isatty(), file=sys.stderr,
-                dynamic_ncols=True)
 
 
 def _note_unsupported(files: list[Path], shown: int = 5) -> None:
@@ -63,8 +58,9 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
     unsupported: list[Path] = []
     own = [output, partial_path(output)] if output is not None else []
     paths = list(expand_inputs(inputs, exclude=own, unsupported=unsupported))
+    ids = document_ids(paths)
     stats = {"documents": len(paths), "labeled": 0, "failed": 0, "units": 0, "skipped": 0, "earlier": 0,
-             "unsupported": len(unsupported)}
+             "unsupported": len(unsupported), "incomplete": 0}
     if unsupported:
         _note_unsupported(unsupported)
     if not paths:  # an empty folder, or one of other files only: said, though not an error (a nightly run may find none)
@@ -85,14 +81,14 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         stats["earlier"] = len(done - {str(p) for p in paths})
         stats["documents"] += stats["earlier"]
         writer = PartialWriter(partial, keep)
-    bar = _progress(len(paths), quiet)
+    bar = progress(len(paths), quiet, defaults()["labeler"]["progress_every_s"])
     try:
-        for path in paths:
+        for path, doc_id in zip(paths, ids):
             if str(path) in done:
                 stats["skipped"] += 1
                 bar.update(1)
                 continue
-            result = labeler.label_document(path, max_mb, lang)
+            result = labeler.label_document(path, max_mb, lang, doc_id)
             records = [prediction_record(p) for p in result.predictions]
             for warning in result.warnings:
                 print(f"clausetag: warning: {warning}", file=sys.stderr)
@@ -102,6 +98,7 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
                 stats["failed"] += 1
             else:
                 stats["labeled"] += 1
+                stats["incomplete"] += result.incomplete
             stats["units"] += len(result.predictions)
             records.append(result.summary(labeler.labels, model))
             if writer:
@@ -109,8 +106,8 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
             else:
                 sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
                 sys.stdout.flush()
-            bar.update(1)
             bar.set_postfix(units=stats["units"], failed=stats["failed"])
+            bar.update(1)
     finally:
         bar.close()
         if writer:
@@ -118,10 +115,11 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
     if output is not None:
         meta = {"model": str(labeler.model.path), "documents": stats["documents"]}
         finalize(partial_path(output), output, fmt, labeler.labels, meta)
-    if not quiet or stats["failed"]:  # the counts are part of the error report, so --quiet keeps them then
+    if not quiet or stats["failed"] or stats["incomplete"]:  # the counts are part of the error report, so --quiet keeps them then
         resumed = f"; {stats['skipped']} already done" if stats["skipped"] else ""
         if stats["earlier"]:
             resumed += f"; {stats['earlier']} from the earlier run not among these inputs, kept"
-        print(f"clausetag: {counted(stats['documents'], 'document')}: {stats['labeled']} labeled, "
+        partly = f" ({stats['incomplete']} of them with unreadable parts)" if stats["incomplete"] else ""
+        print(f"clausetag: {counted(stats['documents'], 'document')}: {stats['labeled']} labeled{partly}, "
               f"{stats['failed']} failed ({counted(stats['units'], 'unit')}{resumed})", file=sys.stderr)
     return stats

@@ -5,6 +5,7 @@ Every failure is an `InputError` whose message names the file and the problem in
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import re
@@ -63,15 +64,19 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, list[str]]:
     warnings say what was replaced in a file that is UTF-8 but for a few bad bytes."""
     bom_size = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     data = data[bom_size:]
-    for bom, enc in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+                     (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if data.startswith(bom):
             try:
-                return data[2:].decode(enc), []
+                return data[len(bom):].decode(enc), []
             except UnicodeDecodeError:
                 raise InputError(path, f"undecodable bytes ({enc} byte-order mark, invalid content)") from None
     sample = data[:65536]
     if b"\x00" in sample:
-        raise InputError(path, "binary file (contains NUL bytes), not text")
+        wide = _wide_unicode(data)
+        if wide is None:
+            raise InputError(path, "binary file (contains NUL bytes), not text")
+        return wide, []
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as e:
@@ -89,6 +94,37 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, list[str]]:
     if controls > 0.05 * max(1, min(len(text), 20000)):
         raise InputError(path, "binary file (mostly control characters), not text")
     return text, []
+
+
+def _wide_unicode(data: bytes) -> str | None:
+    """UTF-32 or UTF-16 text without a byte-order mark, told by where its NUL bytes fall (ASCII and Latin
+    letters have a zero high byte: `W\\0e\\0` is UTF-16 LE, `\\0W\\0e` BE; UTF-32 has two zero bytes in every
+    four), or None
+    when the bytes read as none of them (a binary file)."""
+    sample = data[: 65536 - 65536 % 4]
+    if len(sample) < 4:
+        return None
+    zero = [sample[i::4].count(0) / len(sample[i::4]) for i in range(4)]
+    if zero[2] > 0.9 and zero[3] > 0.9:  # every code point is below U+10000 … and so has two zero bytes
+        candidates = ["utf-32-le"]
+    elif zero[0] > 0.9 and zero[1] > 0.9:
+        candidates = ["utf-32-be"]
+    else:
+        odd = (zero[1] + zero[3]) / 2
+        even = (zero[0] + zero[2]) / 2
+        # CJK text in UTF-16 has few zero bytes: then the encoding whose decoding has no control characters
+        candidates = ["utf-16-le"] if odd > 0.3 > even else ["utf-16-be"] if even > 0.3 > odd else ["utf-16-le", "utf-16-be"]
+    for enc in candidates:
+        try:
+            text = data[: len(data) - len(data) % (4 if "32" in enc else 2)].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        head = text[:20000]
+        controls = sum(1 for ch in head if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0xE000 <= ord(ch) <= 0xF8FF)
+        letters = sum(1 for ch in head if ch.isalpha())
+        if controls <= 0.01 * max(1, len(head)) and letters >= 0.3 * max(1, len(head.strip())):
+            return text
+    return None
 
 
 def _mostly_utf8(data: bytes, path: Path, first_bad: int) -> tuple[str, list[str]] | None:
@@ -114,6 +150,11 @@ def extract_html(raw: str, path: Path) -> tuple[str, list[str]]:
     # one extraction gives both: its text (what `trafilatura.extract` returns, which adds only NFC) and
     # its tree, whose <head> elements are the headings
     extracted = trafilatura.bare_extraction(raw, include_comments=False, include_tables=True, favor_recall=True)
+    if not (getattr(extracted, "text", None) or "").strip() and _too_deep(raw):
+        # libxml2 gives up on a tree nested beyond 255 elements (page builders nest <div>s a thousand deep):
+        # the same page without its layout wrappers keeps its paragraphs, headings, lists and tables
+        raw = _INLINE_TAGS.sub("", _BLOCK_WRAPPERS.sub("\n", raw))
+        extracted = trafilatura.bare_extraction(raw, include_comments=False, include_tables=True, favor_recall=True)
     text = unicodedata.normalize("NFC", getattr(extracted, "text", None) or "")
     headings: list[str] = []
     if text.strip():
@@ -129,9 +170,35 @@ def extract_html(raw: str, path: Path) -> tuple[str, list[str]]:
             text = "\n".join(t.strip() for t in tree.itertext() if t.strip())
         except Exception:  # noqa: BLE001 - lxml raises many kinds on broken markup
             text = ""
+    if not text.strip() and _too_deep(raw):
+        raise InputError(path, f"HTML nested too deeply to read (more than {_MAX_DEPTH} levels of elements that "
+                               "are not layout wrappers)")
     if not text.strip():
         raise InputError(path, "malformed or empty HTML: no text could be extracted")
     return text, [h for h in headings if h]
+
+
+#: How deep libxml2 (under trafilatura and lxml) builds an HTML tree.
+_MAX_DEPTH = 255
+#: Elements that only lay a page out; left out of a page nested too deeply to parse (a wrapper's text
+#: keeps a line of its own, an inline element's runs on).
+_BLOCK_WRAPPERS = re.compile(r"</?(?:div|section|article|main|center|header|footer|aside|nav)\b[^>]*>", re.I)
+_INLINE_TAGS = re.compile(r"</?(?:span|font|a|b|i|strong|em|u|small|big)\b[^>]*>", re.I)
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>")
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def _too_deep(raw: str) -> bool:
+    """Whether an HTML page opens more than `_MAX_DEPTH` elements inside each other."""
+    depth = 0
+    for m in _TAG.finditer(raw):
+        closing, name, self_closing = m.group(1), m.group(2).lower(), m.group(3)
+        if name in _VOID or self_closing:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        if depth > _MAX_DEPTH:
+            return True
+    return False
 
 
 def extract_pdf(data: bytes, path: Path) -> tuple[str, list[str]]:
@@ -160,7 +227,21 @@ def extract_pdf(data: bytes, path: Path) -> tuple[str, list[str]]:
     if not "".join(pages).strip():
         raise InputError(path, "PDF without a text layer (scanned?); run OCR first")
     text = "\n".join(page.strip("\n") for page in drop_page_furniture(pages))  # sentences run on over pages
-    return tighten_cjk_spacing(text), [tighten_cjk_spacing(h) for h in headings]
+    return unified_cjk(tighten_cjk_spacing(text)), [unified_cjk(tighten_cjk_spacing(h)) for h in headings]
+
+
+#: Kangxi radicals, CJK radicals and compatibility ideographs, which PDF printers (Chromium's among them)
+#: write in place of the ordinary ideographs they look like (U+2F42 ⽂ for 文).
+_CJK_COMPATIBILITY = re.compile("[\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
+
+
+def unified_cjk(text: str) -> str:
+    """`text` with each compatibility character replaced by the unified ideograph it stands for (one
+    character for one, so offsets stay), others as they are."""
+    def unified(m: re.Match) -> str:
+        mapped = unicodedata.normalize("NFKC", m.group())
+        return mapped if len(mapped) == 1 else m.group()
+    return _CJK_COMPATIBILITY.sub(unified, text)
 
 
 def _outline_titles(outline) -> list[str]:
@@ -329,11 +410,24 @@ def input_path(path: str | Path) -> Path | Url:
     return Path(STDIN_NAME) if str(path) == STDIN else Path(path)
 
 
+def link_problem(path: Path) -> str | None:
+    """What is wrong with a link that leads to no file: "symlink loop (…)" or "broken link (…)"; None for
+    anything else."""
+    if not path.is_symlink() or path.exists():
+        return None
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11-3.12 name a loop so
+        return f"symlink loop (it links to {path.readlink()}, which leads back to itself)"
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # Python 3.13+
+            return f"symlink loop (it links to {path.readlink()}, which leads back to itself)"
+    return f"broken link (to {path.readlink()}, which does not exist)"
+
+
 def _file_bytes(path: Path, limit: float) -> bytes:
     if not path.exists():
-        if path.is_symlink():
-            raise InputError(path, f"broken link (to {path.readlink()}, which does not exist)")
-        raise InputError(path, "no such file")
+        raise InputError(path, link_problem(path) or "no such file")
     if path.is_dir():
         raise InputError(path, "is a directory")
     try:
@@ -418,8 +512,11 @@ def _document_of(data: bytes, path: Path | Url) -> Document:
     if kind == "markdown":
         text = markdown_to_html(text)
     if kind in ("html", "markdown") or (kind == "unknown" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))):
-        text, headings = extract_html(text, path)  # a <pre> block may be hard-wrapped text
-        return doc(_unwrapped(flatten_tables(text)), headings=headings, warnings=warnings)
+        text, headings = extract_html(text, path)
+        text = flatten_tables(text)
+        if kind != "markdown":  # a <pre> block may be hard-wrapped text; rendered Markdown has no hard wraps left
+            text = _unwrapped(text)
+        return doc(text, headings=headings, warnings=warnings)
     return doc(_unwrapped(text), warnings=warnings)
 
 
@@ -440,10 +537,56 @@ def markdown_to_html(text: str) -> str:
     HTML lists come out as text, headings as <h1>-<h6>."""
     from markdown_it import MarkdownIt
 
-    body = without_front_matter(text)
-    body = _INVISIBLE_AT_LINE_START.sub("", _KRAMDOWN_ATTRIBUTES.sub("", body))
-    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(body)
-    return f"<!DOCTYPE html><html><body><main>{rendered}</main></body></html>"
+    body = _generator_markup_removed(without_front_matter(text))
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.add_render_rule("softbreak", lambda *args, **kwargs: " ")  # a line break inside a paragraph shows as a space
+    return f"<!DOCTYPE html><html><body><main>{md.render(body)}</main></body></html>"
+
+
+_CRITIC_DELETION = re.compile(r"\{--.*?--\}", re.S)
+_TEMPLATE_TAG = re.compile(r"\{%.*?%\}", re.S)
+_SHORTCODE = re.compile(r"\{\{[<%]\s*/?\s*[\w./-]+(.*?)[>%]\}\}", re.S)
+_ATTR = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|[^\s}]+))"
+_ATTRIBUTE_LIST = re.compile(rf"[ \t]*\{{[ \t]*{_ATTR}(?:[ \t]+{_ATTR})*[ \t]*\}}[ \t]*$", re.M)
+_MDC_BLOCK = re.compile(r"^[ \t]*:{2,}[\w-]*[^\n]*\n(?:[ \t]*---[ \t]*\n.*?\n[ \t]*---[ \t]*(?:\n|$))?", re.M | re.S)
+_ADMONITION = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+\"(.*)\")?[ \t]*$")
+
+
+def _shortcode_text(m: re.Match) -> str:
+    """A Hugo shortcode's visible text: its quoted title argument, as a paragraph ("" for none)."""
+    titles = re.findall(r'"(.*)"', m.group(1))
+    return f"\n\n{titles[0]}\n\n" if titles else ""
+
+
+def _generator_markup_removed(body: str) -> str:
+    """Markdown as a site generator would show it: kramdown `{:...}` and attribute lists `{ id="x" }`,
+    Hugo shortcodes (their title kept), Liquid/Jinja tags, CriticMarkup deletions, Nuxt MDC block marks
+    and their props left out; MkDocs admonitions (`??? note "Title"` over an indented body) become their
+    title and body; invisible characters before a line's first mark removed."""
+    body = _CRITIC_DELETION.sub("", body)
+    body = _TEMPLATE_TAG.sub("", body)
+    body = _SHORTCODE.sub(_shortcode_text, body)
+    body = _MDC_BLOCK.sub("", body)
+    body = _ATTRIBUTE_LIST.sub("", _KRAMDOWN_ATTRIBUTES.sub("", body))
+    body = _INVISIBLE_AT_LINE_START.sub("", body)
+    lines, out, body_indent = body.split("\n"), [], None
+    for line in lines:
+        m = _ADMONITION.match(line)
+        if m:
+            out.append(f"{m.group(1)}{m.group(2) or ''}\n")
+            body_indent = len(m.group(1).expandtabs(4)) + 4
+            continue
+        if body_indent is not None:
+            expanded = line.expandtabs(4)
+            if not expanded.strip():
+                out.append("")
+                continue
+            if len(expanded) - len(expanded.lstrip()) >= body_indent:
+                out.append(expanded[4:])
+                continue
+            body_indent = None
+        out.append(line)
+    return "\n".join(out)
 
 
 #: kramdown's attribute lists ({:.perex}, {: #id}) that Jekyll sites put after a paragraph or heading.

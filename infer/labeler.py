@@ -15,7 +15,7 @@ from typing import Collection, Iterable, Iterator
 
 import numpy as np
 
-from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of, read_document
+from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of, link_problem, read_document
 from clausetag.infer.structure import apply_rules
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
@@ -36,6 +36,7 @@ class DocumentResult:
     error: str | None = None
     languages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    incomplete: bool = False  # labeled, but part of the input could not be read (its warnings say which)
 
     @property
     def ok(self) -> bool:
@@ -78,11 +79,12 @@ def expand_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.name.startswith(".") or f.resolve() in excluded:
+                if f.name.startswith("."):
                     continue
-                if not f.is_file():
-                    if f.is_symlink() and not f.exists():
-                        yield f  # a broken link: reported as that document's error, not skipped silently
+                if link_problem(f):
+                    yield f  # a broken link or a loop: reported as that document's error, not skipped silently
+                    continue
+                if f.resolve() in excluded or not f.is_file():
                     continue
                 if kind_of(f) != "unknown":
                     yield f
@@ -90,6 +92,36 @@ def expand_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
                     unsupported.append(f)
         else:
             yield p
+
+
+def wordlike(text: str) -> bool:
+    """Whether a unit has a letter or a digit: one of emoji, symbols or punctuation alone discloses nothing
+    (`other`, whatever the model makes of it); a date line ("2024-05-01") may still be a policy's date."""
+    return any(ch.isalnum() for ch in text)
+
+
+def document_ids(paths: list) -> list[str]:
+    """One id per input of a batch, unique within it: the file name (a web address's, `stdin`), or where
+    two inputs share a name, each one's path below the folder their paths share (`a/policy.txt`,
+    `b/policy.txt`); a path named twice gets ` (2)`, ` (3)`, … after its second and later ids."""
+    names = [input_path(p).name for p in paths]
+    clashing: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        clashing.setdefault(n, []).append(i)
+    ids = list(names)
+    for name, idx in clashing.items():
+        if len(idx) < 2 or any(is_url(paths[i]) for i in idx):
+            continue
+        full = [Path(os.path.abspath(paths[i])) for i in idx]
+        common = Path(os.path.commonpath([str(f.parent) for f in full]))
+        for i, f in zip(idx, full):
+            ids[i] = f.relative_to(common).as_posix()
+    seen: Counter = Counter()
+    for i, d in enumerate(ids):
+        seen[d] += 1
+        if seen[d] > 1:
+            ids[i] = f"{d} ({seen[d]})"
+    return ids
 
 
 class ScoreCache:
@@ -173,7 +205,9 @@ class Labeler:
         scores = np.stack([known[k] for k in keys])
         decisions = self.model.decide(scores, langs)
         names = self.labels
-        predictions = [Prediction(u, [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
+        fallback = self.model.taxonomy.fallback
+        predictions = [Prediction(u, [fallback] if fallback and not wordlike(u.text) else
+                                  [n for n, d in zip(names, row) if d], dict(zip(names, map(float, s))))
                        for u, s, row in zip(units, scores, decisions)]
         return apply_rules(predictions, self.model.taxonomy) if self.structure else predictions
 
@@ -194,23 +228,25 @@ class Labeler:
         units, _ = self.units_of_text(text, doc, lang)
         return self.label_units(units)
 
-    def label_document(self, path: str | Path, max_mb: float | None = None, lang: str | None = None) -> DocumentResult:
+    def label_document(self, path: str | Path, max_mb: float | None = None, lang: str | None = None,
+                       doc_id: str | None = None) -> DocumentResult:
         """Label one file or web address; a user error becomes `DocumentResult.error` instead of an exception.
         `lang` forces the language of every unit (segmentation rules, the TF-IDF part used) instead of
-        detecting it."""
+        detecting it; `doc_id` names the document in its records (default: its file name; a batch gives
+        each document an id of its own, `document_ids`)."""
         shown = input_path(path)  # a Url, `stdin` for "-", else the path
-        name, path = shown.name, shown if isinstance(shown, Url) else Path(path)
+        name, path = doc_id or shown.name, shown if isinstance(shown, Url) else Path(path)
         try:
             if kind_of(path) == "jsonl":
                 if isinstance(path, Url):
                     raise InputError(path, "a JSONL of units is read from a file, not from a web address")
-                return self._label_jsonl(path, lang)
+                return self._label_jsonl(path, lang, name)
             document = read_document(path, max_mb)
-            units, langs = self.units_of_text(document.text, document.doc, lang, document.headings)
+            units, langs = self.units_of_text(document.text, name, lang, document.headings)
             if not units:
                 raise InputError(path, "no text to label after extraction")
             predictions = self.label_units(units)
-            return DocumentResult(document.doc, str(path), predictions, languages=langs,
+            return DocumentResult(name, str(path), predictions, languages=langs,
                                   warnings=document.warnings + self._content_warnings(path, predictions))
         except InputError as e:
             return DocumentResult(name, str(path), error=str(e))
@@ -230,28 +266,35 @@ class Labeler:
                 "policy, and was its text read? A web page that builds its text with JavaScript, for one, has "
                 "none to read"]
 
-    def _label_jsonl(self, path: Path, lang: str | None = None) -> DocumentResult:
+    def _label_jsonl(self, path: Path, lang: str | None = None, name: str | None = None) -> DocumentResult:
         """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`, `heading`), labeled line by
-        line; a unit without `lang` gets `lang` when given, else its detected language."""
-        units = []
-        for n, d in json_objects(path, lambda n, problem: InputError(path, f"line {n}: {problem}" if n else problem)):
+        line; a unit without `lang` gets `lang` when given, else its detected language. A line that is no
+        JSON object is left out with a warning naming it, and the document is `incomplete`."""
+        units, bad = [], []
+        def broken(n, problem):
+            bad.append(f"{path}: line {n}: {problem}; the line is left out")
+        for n, d in json_objects(path, lambda n, problem: InputError(path, f"line {n}: {problem}" if n else problem),
+                                 on_bad_line=broken):
             if d.get("type") in OUTPUT_ONLY_RECORDS:  # an earlier `label` output: its units are re-labeled
                 continue
             if not isinstance(d.get("text"), str) or not d["text"].strip():
                 raise InputError(path, f"line {n}: needs a non-empty string field 'text'")
             unit_lang = d.get("lang") or lang or detect(d["text"])[0]
-            units.append(Unit(id=str(d.get("id", f"{path.name}#{n}")), doc=str(d.get("doc", path.name)), lang=unit_lang,
+            units.append(Unit(id=str(d.get("id", f"{name or path.name}#{n}")), doc=str(d.get("doc", name or path.name)), lang=unit_lang,
                               text=d["text"], section=d.get("section"), source="jsonl", heading=d.get("heading") is True))
         if not units:
-            raise InputError(path, "no units in JSONL file")
+            raise InputError(path, "no units in JSONL file" + (f" ({bad[0].split(': ', 1)[1]})" if bad else ""))
         langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
-        return DocumentResult(path.name, str(path), self.label_units(units), languages=langs)
+        return DocumentResult(name or path.name, str(path), self.label_units(units), languages=langs,
+                              warnings=bad, incomplete=bool(bad))
 
     def label_files(self, paths: Iterable[str | Path], max_mb: float | None = None,
                     lang: str | None = None) -> Iterator[DocumentResult]:
-        """Stream results document by document (a 10,000-file batch never sits in memory)."""
-        for path in expand_inputs(paths):
-            yield self.label_document(path, max_mb, lang)
+        """Stream results document by document (a 10,000-file batch never sits in memory); each document
+        gets an id of its own in the batch (`document_ids`)."""
+        expanded = list(expand_inputs(paths))
+        for path, doc_id in zip(expanded, document_ids(expanded)):
+            yield self.label_document(path, max_mb, lang, doc_id)
 
 
 def scores_array(predictions: list[Prediction], labels: list[str]) -> np.ndarray:

@@ -168,9 +168,9 @@ def _latin_question(line: str, cjk: bool) -> bool:
             and not re.search(r"[.!?;:]\s", line))
 
 
-#: Quotation brackets inside which a full stop ends no sentence (「…。」 quotes one, as Japanese policies
-#: quote a consent text or a definition); an opener whose closer is not on the line does not count.
-_QUOTE_BRACKETS = {"「": "」", "『": "』"}
+#: Brackets inside which a full stop ends no sentence (「…。」 quotes one, as Japanese policies quote
+#: a consent text; （以下「当社」といいます。） names a term); an opener whose closer is not on the line does not count.
+_QUOTE_BRACKETS = {"「": "」", "『": "』", "（": "）"}
 
 
 def _cjk_breaks(text: str, a: int, b: int) -> list[int]:

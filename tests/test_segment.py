@@ -205,3 +205,5 @@ def test_japanese_full_stop_inside_quotation_brackets_ends_no_sentence():
     assert [u.text for u in segment(text, lang="ja")] == [
         "当社は「個人情報の利用目的。詳細は別途定めます。」に従い取り扱います。", "次の文です。"]
     assert [u.text for u in segment("当社は「括弧が閉じない。次の文です。", lang="ja")] == ["当社は「括弧が閉じない。", "次の文です。"]
+    named = "株式会社イミロン（以下「当社」といいます。）は、個人情報を保護します。次の文です。"
+    assert [u.text for u in segment(named, lang="ja")] == ["株式会社イミロン（以下「当社」といいます。）は、個人情報を保護します。", "次の文です。"]

@@ -82,7 +82,8 @@ def build_data(cfg: TrainConfig, corpora_root=None, recorded: dict | None = None
         elif kind == "jsonl" and cfg.validation.holdout_docs:
             held = [u for u in units if u.doc in cfg.validation.holdout_docs]
             units = [u for u in units if u.doc not in cfg.validation.holdout_docs]
-            validation[src.spec] = held
+            if held:  # a source none of whose documents validates (the seeds beside data/policies) adds no set
+                validation[src.spec] = held
         picked = resample(units, src.weight, src.max_units, rng)
         train.extend(picked)
         summary["sources"].append({

@@ -4,16 +4,22 @@ A document is a raw file `raw/<doc>.<ext>` (as its publisher wrote it) with a re
 Its units are what `clausetag label` makes of the file (the project's reader and segmenter, language
 detected as `label` does). An annotator reads the numbered units (`units`), writes one line per unit in
 a label sheet `sheets/<doc>.tsv` (`index<TAB>label,label[<TAB>note]`; a note marks the unit uncertain),
-and `build` turns sheet and units into `annotations/<doc>.jsonl` in the seed schema.
+and `build` turns sheet and units into `annotations/<doc>.jsonl` in the seed schema (`test/<doc>.jsonl`
+for the held-out test documents that `split.json` names: never trained on, nor used for thresholds).
 
     python -m clausetag.train.policy_corpus units data/policies/raw/de-example.md
     python -m clausetag.train.policy_corpus build [DOC ...]
     python -m clausetag.train.policy_corpus check DOC SHEET    # a second, independent sheet of DOC
+    python -m clausetag.train.policy_corpus agreement          # sheets/ against second/ -> agreement.json
+    python -m clausetag.train.policy_corpus split              # test/validation documents -> split.json
+    python -m clausetag.train.policy_corpus stats              # units per label and language (Markdown)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,11 +105,138 @@ def build_document(doc: str, root: Path = ROOT, sheet: Path | None = None) -> li
     return records
 
 
+def choose_split(metas: list[dict], test_per_language: int = 2, validation_per_language: int = 1) -> dict:
+    """Test and validation documents per language, fixed by rule before any training: in the order of the
+    SHA-1 of their ids, among the documents of a family (`family` in the record, else the organisation)
+    that has no other document in the corpus (so no translation or near-copy of a test document is trained
+    on), the first `test_per_language` are test, the next `validation_per_language` validation; every other
+    document trains."""
+    family = lambda m: m.get("family") or m["organisation"]  # noqa: E731
+    by_org: dict[str, int] = {}
+    for m in metas:
+        by_org[family(m)] = by_org.get(family(m), 0) + 1
+    split = {"test": [], "validation": []}
+    for lang in sorted({m["lang"] for m in metas}):
+        alone = sorted((m["doc"] for m in metas if m["lang"] == lang and by_org[family(m)] == 1),
+                       key=lambda d: hashlib.sha1(d.encode()).hexdigest())
+        split["test"] += alone[:test_per_language]
+        split["validation"] += alone[test_per_language : test_per_language + validation_per_language]
+    return {k: sorted(v) for k, v in split.items()}
+
+
+def agreement(root: Path = ROOT) -> dict:
+    """How the first annotation (as it was before adjudication: adjudication/first-pass/, else sheets/) and
+    the independent second one (second/) of the same documents agree, per language and over all: units, exact label-set agreement, micro-F1 of one against the other,
+    and Cohen's kappa per label (each unit a yes/no decision for that label)."""
+    taxonomy = load_taxonomy("harmonized")
+    names = list(taxonomy.names)
+    pairs: dict[str, list[tuple[set, set]]] = {}
+    for second in sorted((root / "second").glob("*.tsv")):
+        doc = second.stem
+        lang = read_meta(doc, root)["lang"]
+        first = root / "adjudication" / "first-pass" / f"{doc}.tsv"  # the first pass as it was before adjudication
+        a = read_sheet(first if first.is_file() else root / "sheets" / f"{doc}.tsv", set(names))
+        b = read_sheet(second, set(names))
+        if len(a) != len(b):
+            raise ValueError(f"{doc}: the two sheets have {len(a)} and {len(b)} rows")
+        pairs.setdefault(lang, []).extend((set(x.labels), set(y.labels)) for x, y in zip(a, b))
+    pairs["all"] = [p for lang in sorted(pairs) for p in pairs[lang]]
+    return {lang: _agreement_figures(ps, names) | {"documents": sorted(
+        d.stem for d in (root / "second").glob("*.tsv") if lang == "all" or read_meta(d.stem, root)["lang"] == lang)}
+        for lang, ps in pairs.items()}
+
+
+def _agreement_figures(pairs: list[tuple[set, set]], names: list[str]) -> dict:
+    tp = sum(len(a & b) for a, b in pairs)
+    fp_fn = sum(len(a ^ b) for a, b in pairs)
+    kappa = {}
+    for label in names:
+        x = [label in a for a, _ in pairs]
+        y = [label in b for _, b in pairs]
+        n = len(x)
+        po = sum(p == q for p, q in zip(x, y)) / n
+        pa, pb = sum(x) / n, sum(y) / n
+        pe = pa * pb + (1 - pa) * (1 - pb)
+        kappa[label] = None if pe == 1 else round((po - pe) / (1 - pe), 3)
+    return {"units": len(pairs), "exact": round(sum(a == b for a, b in pairs) / len(pairs), 3),
+            "micro_f1": round(2 * tp / (2 * tp + fp_fn), 3) if tp + fp_fn else None,
+            "kappa": kappa}
+
+
+def read_split(root: Path = ROOT) -> dict:
+    """split.json: {"test": [...], "validation": [...]} (both empty before it is written)."""
+    path = root / "split.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"test": [], "validation": []}
+
+
+def stats_table(root: Path = ROOT) -> str:
+    """Markdown: documents, units and units per label for each language (a unit counts once per label)."""
+    names = list(load_taxonomy("harmonized").names)
+    rows: dict[str, dict] = {}
+    for folder in ("annotations", "test"):
+        for path in sorted((root / folder).glob("*.jsonl")):
+            recs = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+            for lang in (recs[0]["lang"], "all"):
+                row = rows.setdefault(lang, {"docs": 0, "units": 0, **{n: 0 for n in names}})
+                row["docs"] += 1
+                row["units"] += len(recs)
+                for r in recs:
+                    for label in r["labels"]:
+                        row[label] += 1
+    head = "| lang | documents | units | " + " | ".join(f"`{n}`" for n in names) + " |"
+    lines = [head, "|" + "---|" * (len(names) + 3)]
+    for lang in sorted(rows, key=lambda l: (l == "all", l)):
+        r = rows[lang]
+        lines.append(f"| {lang} | {r['docs']} | {r['units']} | " + " | ".join(str(r[n]) for n in names) + " |")
+    return "\n".join(lines)
+
+
 def write_jsonl(path: Path, records: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     tmp.replace(path)
+
+
+#: The note a re-segmented unit carries until an annotator has read it again.
+RESEGMENTED = "RESEGMENTED"
+
+
+def remap_sheet(doc: str, old_records: list[dict], sheet: Path, root: Path = ROOT) -> int:
+    """After a reader change: rewrite a label sheet for the document's new units. Units whose text is
+    unchanged keep their row; a unit that replaces others (a sentence once cut in two, markup once read
+    as text) gets their labels and a note starting RESEGMENTED, for an annotator to read again; a unit
+    that is new gets `other` with that note. Returns the number of rows that need reading again."""
+    import difflib
+
+    _, units = document_units(raw_file(doc, root))
+    taxonomy = load_taxonomy("harmonized")
+    old_rows = read_sheet(sheet, set(taxonomy.names))
+    old_labels = [r.labels for r in old_rows]
+    old_notes = [r.note for r in old_rows]
+    norm = lambda t: re.sub(r"[\W_]+", "", t).lower()  # noqa: E731
+    a, b = [norm(r["text"]) for r in old_records], [norm(u.text) for u in units]
+    rows: list[str] = []
+    todo = 0
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            rows += [_sheet_line(old_labels[i], old_notes[i]) for i in range(i1, i2)]
+            continue
+        if tag == "delete":
+            continue
+        carried = sorted({l for i in range(i1, i2) for l in old_labels[i]}, key=taxonomy.names.index)
+        if len(carried) > 1 and "other" in carried:
+            carried.remove("other")
+        for j in range(j1, j2):
+            todo += 1
+            rows.append(_sheet_line(tuple(carried or ["other"]),
+                                    f"{RESEGMENTED}: labels carried from earlier units {i1}-{i2 - 1}; read again"))
+    sheet.write_text("".join(f"{n}\t{r}\n" for n, r in enumerate(rows)), encoding="utf-8")
+    return todo
+
+
+def _sheet_line(labels, note) -> str:
+    return ",".join(labels) + (f"\t{note}" if note else "")
 
 
 def _print_units(path: Path) -> None:
@@ -116,12 +249,26 @@ def _print_units(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("units", "build", "check"):
+    if not args or args[0] not in ("units", "build", "check", "agreement", "split", "stats"):
         print(__doc__, file=sys.stderr)
         return 2
     if args[0] == "units":
         for a in args[1:]:
             _print_units(Path(a))
+        return 0
+    if args[0] == "agreement":
+        figures = agreement()
+        (ROOT / "agreement.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        for lang, f in figures.items():
+            print(f"{lang}\t{f['units']} units\texact {f['exact']:.3f}\tmicro-F1 {f['micro_f1']:.3f}")
+        return 0
+    if args[0] == "stats":
+        print(stats_table())
+        return 0
+    if args[0] == "split":
+        metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "meta").glob("*.json"))]
+        (ROOT / "split.json").write_text(json.dumps(choose_split(metas), indent=1) + "\n", encoding="utf-8")
+        print(f"{ROOT / 'split.json'} written", file=sys.stderr)
         return 0
     if args[0] == "check":
         try:
@@ -132,10 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args[2]}: {n} rows match the units of {args[1]}", file=sys.stderr)
         return 0
     docs = args[1:] or sorted(p.stem for p in (ROOT / "sheets").glob("*.tsv"))
+    test = set(read_split()["test"])
     failed = 0
     for doc in docs:
         try:
-            write_jsonl(ROOT / "annotations" / f"{doc}.jsonl", build_document(doc))
+            folder, other = ("test", "annotations") if doc in test else ("annotations", "test")
+            write_jsonl(ROOT / folder / f"{doc}.jsonl", build_document(doc))
+            (ROOT / other / f"{doc}.jsonl").unlink(missing_ok=True)
         except (ValueError, OSError) as e:
             failed += 1
             print(f"error: {e}", file=sys.stderr)

