@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -214,7 +215,9 @@ class EncoderClassifier(nn.Module):
         if adapter.is_dir():
             from peft import PeftModel
 
-            encoder = PeftModel.from_pretrained(encoder, str(adapter))
+            with warnings.catch_warnings():  # peft calls a transformers property deprecated in v5: not the user's doing
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                encoder = PeftModel.from_pretrained(encoder, str(adapter))
             if merge:
                 encoder = encoder.merge_and_unload()
         model = cls(encoder, tokenizer, n_labels, inputs)
