@@ -26,11 +26,13 @@ def test_shipped_models_hold_no_pickle():
 
 def test_resaved_tfidf_parts_score_the_seeds_as_the_pickled_ones_did():
     """The shipped parts, re-saved as JSON + safetensors, give the scores the joblib parts gave (recorded
-    in tests/data before the conversion) to 1e-6 on every seed unit."""
+    in tests/data before the conversion) to 1e-6 on every seed unit. models/default's parts passed the
+    same check when converted (commit 4d5acaa) and have since been re-fitted by its retraining, so the
+    reference keeps models/fast's and models/opp115's, which were converted and not retrained."""
     before = np.load(BEFORE, allow_pickle=False)
     rows = [json.loads(l) for f in sorted(SEEDS.glob("*.jsonl")) for l in f.read_text(encoding="utf-8").splitlines()]
     texts, sections = [r["text"] for r in rows], [r["section"] for r in rows]
-    assert len(before.files) == 5
+    assert sorted(before.files) == ["fast__tfidf-en", "fast__tfidf-zh", "opp115__tfidf"]
     for key in before.files:
         model, stem = key.split("__")
         info = json.loads((MODELS / model / "model.json").read_text(encoding="utf-8"))
