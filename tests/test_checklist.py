@@ -39,11 +39,9 @@ def test_checklist_is_parallel_languages_of_six_clauses_per_label(by_lang):
 @pytest.mark.encoder
 @pytest.mark.slow
 def test_default_model_labels_most_plain_clauses_exactly_in_every_language(by_lang):
-    """At most 22 of each language's 54 sentences with a label set other than the gold one, and 460 of
-    the 648 exactly. The default retrained with data/policies (2026-12-02) misses 3 to 19 per language
-    and gets 469 exactly, where the one before it missed 8 to 16 and got 506 (README "Plain clauses in
-    twelve languages": a regression of the retrained model on these short translated sentences, while it
-    gained 15 macro-F1 on held-out real policies); `fast` misses up to 47 in a language."""
+    """At most 18 of each language's 54 sentences with a label set other than the gold one, and 480 of
+    the 648 exactly (the shipped model misses 8 to 16 per language and gets 506 exactly, README "Plain
+    clauses in twelve languages"; `fast` misses up to 47 in a language)."""
     from clausetag.infer.labeler import Labeler
 
     labeler = Labeler.load(ROOT / "models" / "default")
@@ -51,6 +49,6 @@ def test_default_model_labels_most_plain_clauses_exactly_in_every_language(by_la
     for lang, units in by_lang.items():
         preds = labeler.label_units(units)
         misses = [(u.text, p.labels) for u, p in zip(units, preds) if set(p.labels) != set(u.labels)]
-        assert len(misses) <= 22, (lang, misses)
+        assert len(misses) <= 18, (lang, misses)
         exact += len(units) - len(misses)
-    assert exact >= 460
+    assert exact >= 480
