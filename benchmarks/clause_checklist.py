@@ -7,7 +7,7 @@ unambiguously, in twelve parallel languages (data/checklist/README.md). Each
 sentence is labeled on its own, as `clausetag label` would label a one-line document: no section
 heading, its language detected. For each model: per language, the sentences whose predicted label set
 is exactly the gold label ("exact"), macro-F1, and per label how many of its six sentences got it; then
-every miss. Writes benchmarks/results/clause_checklist.json and prints a Markdown table (a row per
+every miss. Writes benchmarks/results/clause_checklist/latest.json and prints a Markdown table (a row per
 language, a column per model).
 """
 
@@ -31,7 +31,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="+", help="NAME=MODEL_DIR")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "clause_checklist.json"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "clause_checklist" / "latest.json"))
     args = ap.parse_args()
 
     units = load_source(f"jsonl:{CHECKLIST}").units
@@ -77,6 +77,7 @@ def main() -> None:
                                   for r in results.values()) + " |")
     out = {"command": "python benchmarks/clause_checklist.py " + " ".join(args.models),
            "created": time.strftime("%Y-%m-%d"), "models": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 

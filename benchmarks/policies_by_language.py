@@ -1,7 +1,7 @@
 """Per-language macro/micro-F1 of models on data/policies' held-out test documents (or any gold folder).
 
     python benchmarks/policies_by_language.py default=models/default [before=DIR ...] [--gold data/policies/test]
-        [--out benchmarks/results/policies_by_language.json]
+        [--out benchmarks/results/policies_by_language/latest.json]
 
 Each model is scored with `clausetag evaluate` (structure rules on, as `clausetag label` decides), and its
 predictions are broken down by the language of the gold units; a table is printed and written as JSON.
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+", help="NAME=MODEL_DIR")
     ap.add_argument("--gold", default="data/policies/test")
-    ap.add_argument("--out", default="benchmarks/results/policies_by_language.json")
+    ap.add_argument("--out", default="benchmarks/results/policies_by_language/latest.json")
     args = ap.parse_args(argv)
     results = {}
     for spec in args.models:

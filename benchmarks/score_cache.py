@@ -7,7 +7,7 @@ sentences, labeled as one batch with the cache off and on.
 Reports units, distinct units (language, section heading, text), seconds and units per second for each
 run, and how many units get other labels or scores with the cache (none expected: a unit's scores depend
 on its language, section and text alone; batches of other sizes may move a score by float rounding).
-Writes benchmarks/results/score_cache.json and prints a Markdown table.
+Writes benchmarks/results/score_cache/validation.json and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ def main() -> None:
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
     ap.add_argument("--lang", default="zh", choices=["zh", "en"])
     ap.add_argument("--all", action="store_true", help="all 104 policies, not only the validation ones")
-    ap.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/score_cache[-all].json")
+    ap.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/score_cache/{validation,all}.json")
     args = ap.parse_args()
-    args.out = args.out or ROOT / "benchmarks" / "results" / f"score_cache{'-all' if args.all else ''}.json"
+    args.out = args.out or ROOT / "benchmarks" / "results" / "score_cache" / f"{'all' if args.all else 'validation'}.json"
     docs = capp130_docs() if args.all else read_info(args.model).capp130_validation_docs
     units = load_source(f"capp130:{args.lang}", docs=docs).units
     runs = {}

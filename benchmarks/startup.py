@@ -1,7 +1,7 @@
 """Start-up cost of the command line: `clausetag info`, and labeling one sentence (torch and ONNX backends,
 caches warm), wall time and peak memory of each, best of N runs.
 
-    python benchmarks/startup.py [--runs 3] [--out benchmarks/results/startup.json]
+    python benchmarks/startup.py [--runs 3] [--out benchmarks/results/startup/latest.json]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def run(cmd: list[str]) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--out", default="benchmarks/results/startup.json")
+    ap.add_argument("--out", default="benchmarks/results/startup/latest.json")
     args = ap.parse_args(argv)
     cli = [sys.executable, "-m", "clausetag.cli"]
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,7 @@
 """Labels from a document's structure (`clausetag label`'s default) against the model's own (`--no-structure`).
 
     python benchmarks/structure_rules.py                    # models/default
-    python benchmarks/structure_rules.py --model models/fast --out benchmarks/results/structure_rules-fast.json
+    python benchmarks/structure_rules.py --model models/fast --out benchmarks/results/structure_rules/fast.json
 
 Each measurement is made both ways ("model": the model's own labels; "structure": headings from their
 sections, list items without a clause from their lead-ins; infer/structure.py):
@@ -14,7 +14,7 @@ sections, list items without a clause from their lead-ins; infer/structure.py):
 - CAPP-130's validation policies in Chinese and English against the corpus's own labels, which follow
   another convention for headings (most are `other`): what following the guidelines costs there; and
   the list items whose labels the lead-in rule changed there, against the corpus's labels.
-Writes benchmarks/results/structure_rules.json and prints a line per measurement.
+Writes benchmarks/results/structure_rules/default.json and prints a line per measurement.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
     ap.add_argument("--gold", default=str(ROOT / "data" / "headings" / "capp130_validation_zh.jsonl"))
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "structure_rules.json"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "structure_rules" / "default.json"))
     args = ap.parse_args()
 
     model = load_model(args.model)
@@ -118,6 +118,7 @@ def main() -> None:
     out = {"command": "python benchmarks/structure_rules.py" + (f" --model {args.model}" if args.model != ap.get_default("model") else ""),
            "model": str(Path(args.model).resolve().relative_to(ROOT)) if Path(args.model).resolve().is_relative_to(ROOT) else args.model,
            "created": time.strftime("%Y-%m-%d"), "results": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for name, row in results.items():
         print(name + ": " + "; ".join(f"{m} exact {row[m]['exact_label_set']}% macro-F1 {row[m]['macro_f1']} "

@@ -6,7 +6,7 @@
 
 Each backend runs in its own process (so peak memory is its own): load the model, warm up on 64
 sentences, then time one pass over all sentences (length-sorted batches, dynamic padding,
-`torch.inference_mode`, one thread per core). Results go to benchmarks/results/throughput.json and a
+`torch.inference_mode`, one thread per core). Results go to benchmarks/results/throughput/default.json (`--out`) and a
 Markdown table on stdout (copy it into the README).
 
 Backends: `tfidf` (char n-gram TF-IDF + logistic regression), `torch` (the fine-tuned e5-small model,
@@ -209,7 +209,7 @@ def main() -> None:
                     help="only re-measure the ONNX int8 accuracy gap, keeping the timings already in --out")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # child process: time one backend, print JSON
     ap.add_argument("--sentences", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--out", type=Path, default=RESULTS / "throughput.json")
+    ap.add_argument("--out", type=Path, default=RESULTS / "throughput" / "default.json")
     args = ap.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.sentences, args.model, args.tfidf_model)))
@@ -219,6 +219,7 @@ def main() -> None:
         return
     sentences = RESULTS / "sentences.tmp.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     write_sentences(sentences, args.n)
     if "tfidf" in args.backends:
         ensure_tfidf(args.tfidf_model)

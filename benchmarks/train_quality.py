@@ -11,7 +11,7 @@ out (scored, never used for thresholds or early stopping), predictions pooled ov
 `--lodo-folds all` holds all five out of one run instead (a stricter protocol, one run instead of five:
 no seed policy is in training at all).
 Configs: train/configs/{tfidf,frozen,default}.toml (finetune = default.toml), opp115.toml for the
-native 12-label model. Results: benchmarks/results/train_quality.json and a Markdown table on stdout.
+native 12-label model. Results: benchmarks/results/train_quality/harmonized.json (`--out`) and a Markdown table on stdout.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def main() -> None:
                     help="one: each seed policy held out of its own run; all: all held out of one run (marked †)")
     ap.add_argument("--lodo-set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="overrides for the LODO runs only, e.g. frozen.max_units=4000")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_quality.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_quality" / "harmonized.json")
     args = ap.parse_args()
 
     previous = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {"rows": []}

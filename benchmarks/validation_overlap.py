@@ -10,7 +10,7 @@ thresholds stored in the model; and how consistently the corpus labels identical
 units scored with the majority labels of their identical training units (each label that more than
 half of those units carry; otherwise their most common label set). That agreement is not a bound on a
 model (the same sentence may rightly differ by its section), but it shows how far exact
-memorisation gets. Writes benchmarks/results/validation_overlap.json and prints one line per source.
+memorisation gets. Writes benchmarks/results/validation_overlap/latest.json and prints one line per source.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="+", help="NAME=MODEL_DIR, scored on the config's validation sets")
     ap.add_argument("--config", default=str(ROOT / "train" / "configs" / "default.toml"))
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "validation_overlap.json"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "validation_overlap" / "latest.json"))
     args = ap.parse_args()
 
     cfg = load_config(args.config)
@@ -86,6 +86,7 @@ def main() -> None:
     out = {"command": "python benchmarks/validation_overlap.py " + " ".join(args.models),
            "config": str(Path(args.config).relative_to(ROOT)) if Path(args.config).is_relative_to(ROOT) else args.config,
            "created": time.strftime("%Y-%m-%d"), "sources": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 

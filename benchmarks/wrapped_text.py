@@ -9,7 +9,7 @@ itself, one paragraph per line) that come out again, NFKC-normalised with whites
 share that also get the same labels from `--model`. Forms: the text wrapped at each width (as it is /
 unwrapped), and with `--pdf` the policy printed to PDF by headless Chromium (its default page header and
 footer: date, title, file URL, page "n/N"), read as pypdf gives the text / as `label` reads a PDF.
-Writes benchmarks/results/wrapped_text.json and prints a Markdown table.
+Writes benchmarks/results/wrapped_text/latest.json and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> None:
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
     ap.add_argument("--widths", type=int, nargs="+", default=[40, 72])
     ap.add_argument("--pdf", action="store_true", help="also print each policy to PDF (needs chromium)")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "wrapped_text.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "wrapped_text" / "latest.json")
     args = ap.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if args.pdf and not chromium:
@@ -97,6 +97,7 @@ def main() -> None:
     command = f"python benchmarks/wrapped_text.py --widths {' '.join(map(str, args.widths))}" + (" --pdf" if args.pdf else "")
     result = {"command": command, "model": args.model, "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "machine": f"{platform.machine()}, Python {platform.python_version()}", "rows": rows}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print("| policy | form | units | as it comes: units / recovered % / same labels % | as label reads it: units / recovered % / same labels % |")
     print("|---|---|---:|---|---|")

@@ -245,8 +245,8 @@ def evaluate(
 ) -> None:
     """Score an annotated gold set: metrics with bootstrap intervals, report.html, metrics.json, predictions."""
     from clausetag.corpora import CorpusError
-    from clausetag.evaluation import BootstrapConfig
-    from clausetag.evaluation_run import (REPORT_FILE, EvaluationError, read_predictions, run_evaluation,
+    from clausetag.reports.evaluation import BootstrapConfig
+    from clausetag.reports.evaluation_run import (REPORT_FILE, EvaluationError, read_predictions, run_evaluation,
                                           write_evaluation)
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import folder_output_problem
@@ -292,7 +292,8 @@ def report(
     """Coverage per policy and for the batch: categories disclosed, evidence, PIPL/GDPR checklist (HTML, CSV, JSON)."""
     import tomllib
 
-    from clausetag.coverage import REPORT_FILE, CoverageError, write_report
+    from clausetag.reports.coverage import REPORT_FILE, CoverageError
+    from clausetag.reports.coverage_html import write_report
     from clausetag.output_paths import folder_output_problem
     from clausetag.settings import defaults
 
@@ -349,7 +350,7 @@ def diff(
     from clausetag.infer.output import atomic_write_text
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem, input_overwrite_problem
-    from clausetag.policy_diff import (DiffError, diff_versions, is_label_output, labeled_versions, read_versions,
+    from clausetag.reports.diff import (DiffError, diff_versions, is_label_output, labeled_versions, read_versions,
                                        summary_lines, to_json)
     from clausetag.settings import defaults
 
@@ -386,7 +387,7 @@ def diff(
 
             text = json.dumps(to_json(result), ensure_ascii=False, indent=2) + "\n"
         else:
-            from clausetag.policy_diff_html import render_diff
+            from clausetag.reports.diff_html import render_diff
 
             text = render_diff(result)
         try:

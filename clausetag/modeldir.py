@@ -14,6 +14,7 @@ import numpy as np
 from clausetag.blend import Blend
 from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
 from clausetag.decision import Thresholds, decide
+from clausetag.output_paths import parent_problem
 from clausetag.taxonomy import Taxonomy
 from clausetag.tfidf_store import UnsafeModelError, refuse_pickles
 
@@ -105,12 +106,21 @@ class Model:
         return s, self.decide(s, langs)
 
 
+def model_output_problem(path: Path) -> str | None:
+    """A model directory: new, empty, or an earlier clausetag model (which it replaces)."""
+    if path.exists():
+        if not path.is_dir():
+            return f"{path}: is a file; a model is written as a directory"
+        if any(path.iterdir()) and not (path / META_FILE).is_file():
+            return (f"{path}: exists and is not a clausetag model directory (no {META_FILE}); it would be "
+                    "replaced by the model, so choose another -o or remove it")
+    return parent_problem(path)
+
+
 def save_model(directory: str | Path, classifier, info: ModelInfo, extra_files: dict[str, str] | None = None,
                components: list | None = None) -> Path:
     """Write a model directory atomically (build beside it, then swap in); `components` are further
     objects that save themselves into it (a blend's TF-IDF part)."""
-    from clausetag.output_paths import model_output_problem
-
     directory = Path(directory)
     if problem := model_output_problem(directory):  # never replace a file or a folder that is not a model
         raise ModelError(problem)

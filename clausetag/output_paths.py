@@ -1,16 +1,14 @@
 """Checks on where a command will write, made before any work starts: one line naming the path and the
-problem, or None. `label` writes a file, `evaluate` and `report` a folder of files, `train` a model
-directory that replaces an earlier model but never anything else."""
+problem, or None. `label` writes a file, `evaluate` and `report` a folder of files (a model directory's own check,
+`modeldir.model_output_problem`, builds on `parent_problem`)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from clausetag.modeldir import META_FILE
 
-
-def _parent_problem(path: Path) -> str | None:
+def parent_problem(path: Path) -> str | None:
     """Whether the nearest existing folder above `path` can take new entries."""
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
@@ -26,7 +24,7 @@ def file_output_problem(path: Path) -> str | None:
     """An output file: not a directory, in a folder that can be written."""
     if path.is_dir():
         return f"{path}: is a directory; give a file name, e.g. {path / 'labels.jsonl'}"
-    return _parent_problem(path)
+    return parent_problem(path)
 
 
 def input_overwrite_problem(output: Path, inputs) -> str | None:
@@ -47,15 +45,4 @@ def folder_output_problem(path: Path) -> str | None:
         if not path.is_dir():
             return f"{path}: is a file; give a folder for the report"
         return None if os.access(path, os.W_OK | os.X_OK) else f"{path}: cannot write in it (permission denied)"
-    return _parent_problem(path)
-
-
-def model_output_problem(path: Path) -> str | None:
-    """A model directory: new, empty, or an earlier clausetag model (which it replaces)."""
-    if path.exists():
-        if not path.is_dir():
-            return f"{path}: is a file; a model is written as a directory"
-        if any(path.iterdir()) and not (path / META_FILE).is_file():
-            return (f"{path}: exists and is not a clausetag model directory (no {META_FILE}); it would be "
-                    "replaced by the model, so choose another -o or remove it")
-    return _parent_problem(path)
+    return parent_problem(path)

@@ -85,7 +85,8 @@ def test_train_report_and_evaluate_check_their_output_first(tmp_path):
 
 
 def test_output_path_checks(tmp_path):
-    from clausetag.output_paths import file_output_problem, folder_output_problem, model_output_problem
+    from clausetag.modeldir import model_output_problem
+    from clausetag.output_paths import file_output_problem, folder_output_problem
 
     model = tmp_path / "model"
     model.mkdir()

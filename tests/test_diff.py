@@ -44,7 +44,7 @@ def versions(tmp_path):
 
 
 def test_units_are_aligned_and_categories_and_checklist_compared(versions):
-    from clausetag.policy_diff import ADDED, REMOVED, REWORDED, diff_versions, read_versions
+    from clausetag.reports.diff import ADDED, REMOVED, REWORDED, diff_versions, read_versions
 
     batch = diff_versions(*(read_versions(p) for p in versions))
     assert not (batch.only_old or batch.only_new or batch.failed)
@@ -84,7 +84,7 @@ def test_cli_writes_a_summary_json_and_a_page(versions, tmp_path):
 
 
 def test_inline_diff_marks_chinese_characters():
-    from clausetag.policy_diff_html import inline_diff
+    from clausetag.reports.diff_html import inline_diff
 
     old, new = inline_diff("我们收集您的手机号码。", "我们收集您的手机号码和位置信息。")
     assert old == "我们收集您的手机号码。" and new == "我们收集您的手机号码<ins>和位置信息</ins>。"

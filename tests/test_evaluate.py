@@ -14,9 +14,9 @@ import pytest
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 from browser import render, requires_chromium
-from clausetag.evaluation import (BootstrapConfig, cluster_counts, clusters_for, evaluate_arrays, resample_counts,
+from clausetag.reports.evaluation import (BootstrapConfig, cluster_counts, clusters_for, evaluate_arrays, resample_counts,
                                   resampled_metrics, reliability, top_errors)
-from clausetag.evaluation_run import GoldSet, ModelRun, read_predictions, write_evaluation
+from clausetag.reports.evaluation_run import GoldSet, ModelRun, read_predictions, write_evaluation
 from clausetag.records import Unit
 
 LABELS = ["collection_use", "third_party_sharing", "user_rights", "other"]
@@ -280,7 +280,7 @@ def test_cli_errors_are_one_line(tmp_path):
 
 @pytest.mark.corpora
 def test_capp130_validation_spec_keeps_only_the_held_out_policies(corpora_root):
-    from clausetag.evaluation_run import load_gold
+    from clausetag.reports.evaluation_run import load_gold
     from clausetag.taxonomy import load_taxonomy
 
     gold = load_gold("capp130:zh:validation", load_taxonomy("harmonized"), corpora_root, ["rw_10", "rw_100"])
@@ -377,7 +377,7 @@ def test_a_reviewers_corrected_label_output_is_gold(tmp_path):
     """`clausetag label` output, JSONL or CSV, with its labels corrected, reads as gold or training data:
     its summary, error and warning records are skipped, CSV labels are split on ';'."""
     from clausetag.corpora import CorpusError, read_jsonl
-    from clausetag.evaluation_run import load_gold
+    from clausetag.reports.evaluation_run import load_gold
     from clausetag.infer.output import to_csv
     from clausetag.taxonomy import load_taxonomy
 
@@ -419,7 +419,7 @@ def test_gold_in_the_corpora_own_formats(tmp_path):
     """A CAPP-130 policy file (Chinese or its English translation) and an OPP-115 CSV, as their releases
     give them (a held-back test part, say), are gold as they are; one format at a time."""
     from clausetag.corpora import CorpusError
-    from clausetag.evaluation_run import EvaluationError, load_gold
+    from clausetag.reports.evaluation_run import EvaluationError, load_gold
     from clausetag.taxonomy import load_taxonomy
 
     tax = load_taxonomy("harmonized")
@@ -473,7 +473,7 @@ def test_a_test_part_added_to_the_corpus_folder_is_unseen_and_checked_exactly(co
     """With held-back policies put into the CAPP-130 folder, `capp130:zh:unseen` is those alone, and the
     training-overlap check still rebuilds the shipped model's training units exactly (from the documents
     the model recorded) instead of giving up on the changed folder."""
-    from clausetag.evaluation_run import load_gold
+    from clausetag.reports.evaluation_run import load_gold
     from clausetag.modeldir import read_info
     from clausetag.taxonomy import load_taxonomy
     from clausetag.training_overlap import overlap

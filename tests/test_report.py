@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from browser import render, requires_chromium
-from clausetag.coverage import load_checklist
+from clausetag.reports.coverage import load_checklist
 from clausetag.taxonomy import load_taxonomy
 
 NAMES = load_taxonomy("harmonized").names

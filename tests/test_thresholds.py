@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from clausetag.decision import Thresholds, decide
-from clausetag.evaluation import pr_curves
+from clausetag.reports.evaluation import pr_curves
 from clausetag.metrics import label_metrics
 from clausetag.modeldir import Model, ModelInfo
 from clausetag.records import Unit

@@ -59,7 +59,7 @@ def evaluate_units(model_scores: np.ndarray, units: list[Unit], thresholds, taxo
 def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None) -> tuple[Path | None, dict]:
     """Run a config; returns (model directory or None, metrics). Where the model would go is checked
     first, so that a run never ends on a path it may not write or replace."""
-    from clausetag.output_paths import model_output_problem
+    from clausetag.modeldir import model_output_problem
 
     started = time.time()
     output = output or cfg.output

@@ -1,7 +1,7 @@
 """Summarise the model directories a GPU sweep sent back (benchmarks/device/train_gpu.sh) as one JSON.
 
     python benchmarks/device/collect.py RUNS_DIR NAME... --command "bash benchmarks/device/train_gpu.sh ..." \
-        --what "..." --out benchmarks/results/gpu_sweep2.json [--logs benchmarks/results/gpu_sweep2-logs]
+        --what "..." --out benchmarks/results/gpu_sweep/sweep2.json [--logs benchmarks/results/gpu_sweep/sweep2-logs]
 
 Per run: the overrides it trained with (from its config's "# overrides:" line), training units,
 fine-tuning steps and best step, and the figures scored on the GPU machine (macro/micro-F1 per

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import torch
 from transformers import AutoModel, AutoTokenizer

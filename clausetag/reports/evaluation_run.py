@@ -16,7 +16,7 @@ import numpy as np
 from clausetag import __version__
 from clausetag.corpora import Corpus, capp130_docs, corpora_root as corpora_folder, load_source, read_gold_files
 from clausetag.decision import Thresholds
-from clausetag.evaluation import BootstrapConfig, evaluate_arrays
+from clausetag.reports.evaluation import BootstrapConfig, evaluate_arrays
 from clausetag.infer.structure import apply_rules
 from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
@@ -260,7 +260,7 @@ def compute_metrics(gold: GoldSet, runs: list[ModelRun], labels: list[str], cfg:
 def write_evaluation(out_dir: Path, gold: GoldSet, runs: list[ModelRun], labels: list[str],
                      cfg: BootstrapConfig) -> dict:
     """Write predictions.jsonl, metrics.json and report.html into `out_dir`; returns the metrics."""
-    from clausetag.evaluation_html import render_evaluation
+    from clausetag.reports.evaluation_html import render_evaluation
 
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics = compute_metrics(gold, runs, labels, cfg)

@@ -3,10 +3,14 @@ one section per policy with its evidence sentences."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import quote
 
-from clausetag.coverage import CSV_FILE, Coverage, ItemResult, PolicyCoverage, item_key
-from clausetag.html_common import Cell, esc, filters, meta_list, number_cell, page, table
+from clausetag.infer.output import atomic_write_text
+from clausetag.reports.coverage import (CSV_FILE, JSON_FILE, REPORT_FILE, Coverage, ItemResult, PolicyCoverage,
+                                      compute_coverage, item_key, load_checklist, read_labels, to_csv, to_json)
+from clausetag.reports.html_common import Cell, esc, filters, meta_list, number_cell, page, table
 from clausetag.records import Prediction
 from clausetag.wording import counted
 
@@ -178,3 +182,14 @@ def render_coverage(cov: Coverage, csv_text: str) -> str:
         + "</section>",
     ]
     return page(title, header, "".join(body))
+
+
+def write_report(labels_path: str | Path, out_dir: Path, checklist: str | None = None) -> Coverage:
+    """Read a labels file and write report.html, coverage.csv and coverage.json into `out_dir`."""
+    cov = compute_coverage(read_labels(labels_path), load_checklist(checklist))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_text = to_csv(cov)
+    atomic_write_text(out_dir / CSV_FILE, csv_text)
+    atomic_write_text(out_dir / JSON_FILE, json.dumps(to_json(cov), ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(out_dir / REPORT_FILE, render_coverage(cov, csv_text))
+    return cov

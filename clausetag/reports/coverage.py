@@ -7,7 +7,6 @@ policy and for the batch as JSON and CSV, and the HTML report (`coverage_html`).
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from clausetag import __version__
 from clausetag.infer.structure import MODEL_BASIS, SECTION_BASIS
-from clausetag.infer.output import atomic_write_text, spreadsheet_csv
+from clausetag.infer.output import spreadsheet_csv
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
 from clausetag.settings import defaults
@@ -334,16 +333,3 @@ def to_csv(cov: Coverage) -> str:
                     *(";".join(r.item.id for r in pc.items_with("missing", f.id)) for f in cov.checklist.frameworks),
                     *(status.get(item_key(it), "") for f in cov.checklist.frameworks for it in f.items)])
     return spreadsheet_csv(rows)
-
-
-def write_report(labels_path: str | Path, out_dir: Path, checklist: str | None = None) -> Coverage:
-    """Read a labels file and write report.html, coverage.csv and coverage.json into `out_dir`."""
-    from clausetag.coverage_html import render_coverage
-
-    cov = compute_coverage(read_labels(labels_path), load_checklist(checklist))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv_text = to_csv(cov)
-    atomic_write_text(out_dir / CSV_FILE, csv_text)
-    atomic_write_text(out_dir / JSON_FILE, json.dumps(to_json(cov), ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(out_dir / REPORT_FILE, render_coverage(cov, csv_text))
-    return cov

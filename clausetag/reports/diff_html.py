@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from clausetag.coverage import Checklist, load_checklist
-from clausetag.coverage_html import STYLE as COVERAGE_STYLE, SYMBOLS
-from clausetag.html_common import Cell, esc, filters, meta_list, number_cell, page, table
-from clausetag.policy_diff import ADDED, REMOVED, REWORDED, BatchDiff, PolicyDiff, UnitChange
+from clausetag.reports.coverage import Checklist, load_checklist
+from clausetag.reports.coverage_html import STYLE as COVERAGE_STYLE, SYMBOLS
+from clausetag.reports.html_common import Cell, esc, filters, meta_list, number_cell, page, table
+from clausetag.reports.diff import ADDED, REMOVED, REWORDED, BatchDiff, PolicyDiff, UnitChange
 from clausetag.wording import counted
 
 STYLE = """<style>

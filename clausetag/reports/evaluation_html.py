@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from clausetag.evaluation import pr_curves, reliability, top_errors
-from clausetag.html_common import Cell, chart, esc, filters, meta_list, number_cell, page, table, text_cell
+from clausetag.reports.evaluation import pr_curves, reliability, top_errors
+from clausetag.reports.html_common import Cell, chart, esc, filters, meta_list, number_cell, page, table, text_cell
 from clausetag.settings import defaults
 from clausetag.training_overlap import describe as describe_overlap
 from clausetag.wording import counted

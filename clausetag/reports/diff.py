@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clausetag import __version__
-from clausetag.coverage import (STATUS_ORDER, Checklist, ChecklistItem, CoverageError, Policy, check_item,
+from clausetag.reports.coverage import (STATUS_ORDER, Checklist, ChecklistItem, CoverageError, Policy, check_item,
                                 load_checklist, read_labels)
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import UNIT_RECORD, Prediction
