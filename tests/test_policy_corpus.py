@@ -29,6 +29,12 @@ EXCLUDED_ORGS = re.compile(r"mozilla|firefox|github|let'?s encrypt|internet secu
                            r"robert koch|covid alert|protego|cocoa|nevada|fakta o klimatu|pirát|pirat|datenanfragen|"
                            r"dinum|beta\.gouv|data ?for ?good|political ?watch|ayuda efectiva|epaństwo|epanstwo|mirai",
                            re.I)
+#: Links into those repositories or to those organisations' privacy notices (two documents were removed for
+#: linking GitHub's site-policy; a link to a browser's cookie-settings help page is no such notice).
+EXCLUDED_LINKS = re.compile(
+    r"github\.com/(mozilla|letsencrypt|corona-warn-app|cds-snc|ProteGO-Safe|cocoa-mhlw|Nevada-DHHS|faktaoklimatu|"
+    r"pirati-web|datenanfragen|betagouv|dataforgoodfr|politicalwatch|epforgpl|team-mirai)/|site-policy|"
+    r"mozilla\.org/([a-z-]+/)?privacy|letsencrypt\.org/([a-z-]+/)?privacy|Twiek/egd_site|demarches-simplifiees", re.I)
 
 
 def records(doc: str) -> list[dict]:
@@ -57,6 +63,8 @@ def test_document_record_and_files(doc):
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta["date_read"])
     raws = list((ROOT / "raw").glob(f"{doc}.*"))
     assert len(raws) == 1 and raws[0].suffix in (".md", ".html", ".htm", ".txt", ".markdown")
+    link = EXCLUDED_LINKS.search(raws[0].read_text(encoding="utf-8", errors="replace"))
+    assert not link, f"{doc} links an excluded source: {link.group(0)}"
     assert (ROOT / "sheets" / f"{doc}.tsv").is_file()
 
 
