@@ -19,7 +19,7 @@ topic of the sentence that introduces its list (rule 3: "we collect:" → "- you
 `collection_use`), which the model, reading one unit at a time, does not see. An item (a unit that
 starts with a bullet or an item number: "-", "•", "1、", "(1)", "①", "a)"; a short "1、姓名" that the
 segmenter takes for a numbered heading counts too) that the model labels with no content label gets
-the content labels of its lead-in: the unit ending in a colon that the list follows, the items between
+the content labels of its lead-in: the unit ending in a colon (in Japanese also "。") that the list follows, the items between
 them marked alike, numbered one on from 1, and all headings to the segmenter or none. Items the model
 gives a label keep theirs.
 """
@@ -52,7 +52,7 @@ _KINDS = [
 _DOTTED = re.compile(r"(\d{1,2}(?:[.．]\d{1,2})*)[.、．]?\s*\D")  # "2.", "5.5.2存储", not "2021年"
 # How a list item is marked; the items of one list are marked alike.
 _ITEM_KINDS = [
-    ("bullet", re.compile(r"[•·▪●◦‣∙*\-–—]")),
+    ("bullet", re.compile(r"[•·・▪●◦‣∙*\-–—]")),
     ("circled", re.compile(r"[①-⑳]")),
     ("number_paren", re.compile(r"[（(]\d{1,2}[）)]")),
     ("letter_paren", re.compile(r"[（(][a-zA-Z][）)]")),
@@ -167,9 +167,15 @@ def lead_in_labels(predictions: list[Prediction], content: list[str]) -> list[Pr
             if not set(p.labels) & set(content):
                 out[i] = replace(p, labels=list(lead), basis=LEAD_IN_BASIS)
             continue
-        opens = not p.unit.heading and p.unit.text.rstrip().endswith(_LEAD_IN_END)
-        lead, last = ([l for l in p.labels if l in content] if opens else []), None
+        lead, last = ([l for l in p.labels if l in content] if opens_list(p.unit) else []), None
     return out
+
+
+def opens_list(unit) -> bool:
+    """Whether a unit can lead in a list: a sentence (no heading) ending in a colon, or in Japanese also in
+    "。", as Japanese policies introduce their lists ("当社は、以下の情報を取得します。" → "・氏名")."""
+    text = unit.text.rstrip()
+    return not unit.heading and (text.endswith(_LEAD_IN_END) or unit.lang == "ja" and text.endswith("。"))
 
 
 def _continues(last: tuple[str, int | None, bool] | None, item: tuple[str, int | None, bool]) -> bool:

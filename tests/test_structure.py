@@ -102,6 +102,19 @@ def test_list_items_without_a_clause_take_their_lead_ins_labels():
     assert [p.labels for p in preds[1:2]] == [["other"]]  # the input is left as it was
 
 
+def test_a_japanese_lead_in_may_end_in_a_full_stop():
+    preds = [Prediction(Unit(id=f"j#{i}", doc="j", lang=lang, text=t), labels, {}) for i, (t, labels, lang) in enumerate([
+        ("当社は、以下の個人情報を取得します。", ["collection_use"], "ja"), ("・氏名", ["other"], "ja"),
+        ("・メールアドレス", ["other"], "ja"),
+        ("本ポリシーは変更されることがあります。", ["policy_change"], "ja"), ("本文です。", ["other"], "ja"),
+        ("・関係のない項目", ["other"], "ja"),  # the sentence before it opens no list
+        ("我们会收集以下信息。", ["collection_use"], "zh"), ("1、姓名", ["other"], "zh"),  # only Japanese ends one in 。
+    ])]
+    got = [(p.labels, p.basis) for p in lead_in_labels(preds, CONTENT)]
+    assert got[1:3] == [(["collection_use"], "lead_in")] * 2
+    assert got[5] == (["other"], "model") and got[7] == (["other"], "model")
+
+
 def test_items_label_before_their_heading_counts_its_section():
     preds = doc([("Data we collect", None), ("Intro.", ["other"]), ("We collect:", ["collection_use"]),
                  ("- your name", ["other"]), ("- your age", ["other"]), ("Contact", None), ("Mail us.", ["contact"])])
