@@ -36,22 +36,23 @@ def shell_lines(text: str) -> list[str]:
     return [re.sub(r"\s#\s.*$", "", l).strip() for l in joined.splitlines()]
 
 
+#: `clausetag SUBCOMMAND …` (not `from clausetag import …`), and `python SCRIPT.py …` of this repository
+CLAUSETAG = re.compile(r"(?:^|[\s;&|(])(?<!from )(?<!import )clausetag ([a-z]+)\b([^|;&]*)")
+SCRIPT = re.compile(r"python3? ((?:benchmarks|train)/[\w/]+\.py)([^|;&]*)")
+ANY_OPTION, LONG_OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)"), re.compile(r"(?<![\w-])(--[a-zA-Z][\w-]*)")
+
+
+def uses(text: str, command: re.Pattern, option: re.Pattern) -> list[tuple[str, list[str]]]:
+    """(what is run, its options) for every command line of a page that `command` matches."""
+    return [(m.group(1), option.findall(m.group(2))) for line in shell_lines(text) for m in command.finditer(line)]
+
+
 def clausetag_uses(text: str) -> list[tuple[str, list[str]]]:
-    """(subcommand, options) for every `clausetag SUBCOMMAND …` a page shows."""
-    uses = []
-    for line in shell_lines(text):
-        for m in re.finditer(r"(?:^|[\s;&|(])(?<!from )(?<!import )clausetag ([a-z]+)\b([^|;&]*)", line):
-            uses.append((m.group(1), re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", m.group(2))))
-    return uses
+    return uses(text, CLAUSETAG, ANY_OPTION)
 
 
 def script_uses(text: str) -> list[tuple[str, list[str]]]:
-    """(script path, options) for every `python SCRIPT.py …` a page shows."""
-    uses = []
-    for line in shell_lines(text):
-        for m in re.finditer(r"python3? ((?:benchmarks|train)/[\w/]+\.py)([^|;&]*)", line):
-            uses.append((m.group(1), re.findall(r"(?<![\w-])(--[a-zA-Z][\w-]*)", m.group(2))))
-    return uses
+    return uses(text, SCRIPT, LONG_OPTION)
 
 
 def cli_options() -> dict[str, set[str]]:
