@@ -7,7 +7,7 @@
 Each backend runs in its own process (so peak memory is its own): load the model, warm up on 64
 sentences, then time one pass over all sentences (length-sorted batches, dynamic padding,
 `torch.inference_mode`, one thread per core). Results go to benchmarks/results/throughput/default.json (`--out`) and a
-Markdown table on stdout (copy it into the README).
+Markdown table on stdout (copy it into docs/benchmarks.md).
 
 Backends: `tfidf` (char n-gram TF-IDF + logistic regression), `torch` (the fine-tuned e5-small model,
 fp32), `onnx` (the same model exported to ONNX Runtime with int8 dynamic quantization) and
@@ -72,7 +72,7 @@ class RobertaStandIn:
 
 def load_backend(name: str, model_dir: Path, tfidf_dir: Path):
     """An object with .scores(texts, sections) for the backend, and its load time in seconds."""
-    from clausetag.classifier import set_threads
+    from clausetag.encoder_classifier import set_threads
     from clausetag.infer.labeler import Labeler
 
     set_threads(None)

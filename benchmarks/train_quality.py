@@ -28,7 +28,7 @@ from clausetag.metrics import headline
 
 ROOT = Path(__file__).resolve().parents[1]
 # default_cpu: the default config trained from scratch on the machine at hand (the shipped default's
-# weights were made on a GPU; see README, "Training on a GPU")
+# weights were made on a GPU; see docs/training.md, "Training on a GPU")
 CONFIGS = {"tfidf": "tfidf.toml", "frozen": "frozen.toml", "finetune": "default.toml", "default": "default.toml",
            "default_cpu": "default.toml", "default_cpu_top4": "default.toml", "fast": "fast.toml",
            "opp115": "opp115.toml"}

@@ -43,7 +43,7 @@ def _training_device() -> str:
         return "cpu (no NVIDIA GPU driver found)"
     import torch
 
-    from clausetag.classifier import torch_device
+    from clausetag.encoder_classifier import torch_device
 
     device = torch_device("auto")
     return f"{device} ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "cpu (torch sees no CUDA GPU)"
@@ -264,7 +264,7 @@ def evaluate(
             gold_set, runs, labels = read_predictions(Path(gold))
             metrics = write_evaluation(out_dir, gold_set, runs, labels, cfg)
         else:
-            from clausetag.classifier import set_threads
+            from clausetag.encoder_classifier import set_threads
             from clausetag.infer.labeler import default_model_dir
 
             set_threads(threads)

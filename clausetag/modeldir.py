@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from clausetag.blend import Blend
-from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier
+from clausetag.classifier import EncoderInput, TfidfClassifier, TokenBatcher
 from clausetag.decision import Thresholds, decide
 from clausetag.output_paths import parent_problem
 from clausetag.taxonomy import Taxonomy
@@ -160,8 +160,11 @@ def read_info(directory: str | Path) -> ModelInfo:
     return ModelInfo(**raw)
 
 
-def load_model(directory: str | Path, encoder: str | None = None, check_fingerprint: bool = True) -> Model:
-    """Load a model directory; `encoder` overrides where the base encoder is found."""
+def load_model(directory: str | Path, encoder: str | None = None, check_fingerprint: bool = True,
+               weights: bool = True) -> Model:
+    """Load a model directory; `encoder` overrides where the base encoder is found. `weights=False` loads
+    an encoder model's tokenizer and input settings alone (`TokenBatcher`), for a backend that brings the
+    network itself (a cached ONNX export)."""
     directory = Path(directory)
     info = read_info(directory)
     try:
@@ -175,8 +178,15 @@ def load_model(directory: str | Path, encoder: str | None = None, check_fingerpr
         name = encoder or info.encoder["name"]
         expected = info.encoder.get("fingerprint") if check_fingerprint and encoder is None else None
         try:
-            clf = EncoderClassifier.load(directory, name, len(taxonomy.names), EncoderInput(**info.inputs),
-                                         expected_fingerprint=expected, layers=info.encoder.get("layers", 0))
+            if not weights:
+                from clausetag.encoder.tokenizer import load_tokenizer
+
+                clf = TokenBatcher(load_tokenizer(name), EncoderInput(**info.inputs), len(taxonomy.names))
+            else:
+                from clausetag.encoder_classifier import EncoderClassifier
+
+                clf = EncoderClassifier.load(directory, name, len(taxonomy.names), EncoderInput(**info.inputs),
+                                             expected_fingerprint=expected, layers=info.encoder.get("layers", 0))
         except ModelError:
             raise
         except (OSError, ValueError) as e:  # a path that is not there, an id that cannot be fetched offline

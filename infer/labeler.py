@@ -161,16 +161,17 @@ class Labeler:
     def load(cls, model_dir: str | Path | None = None, backend: str = "torch", threads: int | None = None,
              encoder: str | None = None, **kwargs) -> "Labeler":
         """`encoder` overrides where the base encoder is found (Hugging Face id or local path)."""
-        from clausetag.classifier import set_threads
-
-        set_threads(threads)
         model_dir = Path(model_dir) if model_dir else default_model_dir()
-        model = load_model(model_dir, encoder=encoder)
         if backend == "onnx":
             from clausetag.infer.onnx_backend import OnnxClassifier
 
-            model.classifier = OnnxClassifier.for_model(model)
-        elif backend != "torch":
+            model = OnnxClassifier.load_model(model_dir, encoder=encoder, threads=threads)
+        elif backend == "torch":
+            from clausetag.encoder_classifier import set_threads
+
+            set_threads(threads)
+            model = load_model(model_dir, encoder=encoder)
+        else:
             raise ValueError(f"backend must be torch or onnx, not {backend!r}")
         return cls(model, **kwargs)
 

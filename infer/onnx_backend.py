@@ -1,4 +1,5 @@
-"""ONNX Runtime backend with int8 dynamic quantization, exported once and cached beside the model."""
+"""ONNX Runtime backend with int8 dynamic quantization, exported once and cached beside the model. Labeling
+with a cached export imports no torch and loads no encoder weights; torch is imported to export."""
 
 from __future__ import annotations
 
@@ -12,29 +13,14 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
 
-from clausetag.classifier import EncoderClassifier, windowed_scores
+from clausetag.classifier import TokenBatcher, windowed_scores
+from clausetag.modeldir import Model, load_model, read_info
 from clausetag.settings import Settings, defaults
 
 log = logging.getLogger(__name__)
 ONNX_DIR = "onnx"
 ONNX_FILE = "model-int8.onnx"
-
-
-class _Exportable(nn.Module):
-    """input_ids, attention_mask → sigmoid scores (encoder with merged adapter, pooling, head)."""
-
-    def __init__(self, clf: EncoderClassifier):
-        super().__init__()
-        self.clf = clf
-
-    def forward(self, input_ids, attention_mask):
-        hidden = self.clf.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        return torch.sigmoid(self.clf.head(pooled))
 
 
 FFN_PROJECTIONS = ("intermediate", "output")  # layer.N/{name}/dense/MatMul in BERT-like encoders
@@ -91,7 +77,27 @@ def cache_path(model_dir: Path, settings: dict) -> Path:
         return folder / f"{key}-{ONNX_FILE}"
 
 
-def export_int8(clf: EncoderClassifier, target: Path, settings: dict) -> Path:
+def _exportable(clf):
+    """input_ids, attention_mask → sigmoid scores (encoder with merged adapter, pooling, head), as a module
+    torch can export."""
+    import torch
+    from torch import nn
+
+    class Exportable(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.clf = clf
+
+        def forward(self, input_ids, attention_mask):
+            hidden = self.clf.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return torch.sigmoid(self.clf.head(pooled))
+
+    return Exportable()
+
+
+def export_int8(clf, target: Path, settings: dict) -> Path:
     """Export to ONNX (fp32), quantize weights to int8 (dynamic), write atomically."""
     clf.eval()
     # Trace with eager attention and a padded batch, so the padding-mask path is part of the graph.
@@ -109,12 +115,13 @@ def export_int8(clf: EncoderClassifier, target: Path, settings: dict) -> Path:
     return target
 
 
-def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path, settings: dict) -> None:
+def _export_and_quantize(clf, batch, tmp: Path, target: Path, settings: dict) -> None:
+    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     fp32, int8 = tmp / "model.onnx", tmp / "model-int8.onnx"
     torch.onnx.export(
-        _Exportable(clf), (batch["input_ids"], batch["attention_mask"]), str(fp32),
+        _exportable(clf), (batch["input_ids"], batch["attention_mask"]), str(fp32),
         input_names=["input_ids", "attention_mask"], output_names=["scores"],
         dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
                       "scores": {0: "batch"}},
@@ -130,7 +137,7 @@ def _export_and_quantize(clf: EncoderClassifier, batch, tmp: Path, target: Path,
     os.replace(int8, target)
 
 
-def _fuse(clf: EncoderClassifier, source: Path, target: Path) -> Path:
+def _fuse(clf, source: Path, target: Path) -> Path:
     """ONNX Runtime's transformer fusions (attention, skip layer norm, bias GELU); the unfused graph
     where the encoder is not BERT-like enough for them."""
     from onnxruntime.transformers import optimizer
@@ -150,29 +157,43 @@ def _fuse(clf: EncoderClassifier, source: Path, target: Path) -> Path:
 class OnnxClassifier:
     """Same `scores` interface as EncoderClassifier, run by ONNX Runtime."""
 
-    def __init__(self, clf: EncoderClassifier, onnx_path: Path, threads: int | None = None):
+    def __init__(self, clf: TokenBatcher, onnx_path: Path, threads: int | None = None):
         import onnxruntime as ort
 
         self.clf = clf  # tokenizer and input settings
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        opts.intra_op_num_threads = threads or os.cpu_count() or 1
         self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         self.path = onnx_path
 
     @classmethod
-    def for_model(cls, model) -> "OnnxClassifier":
-        if not isinstance(model.classifier, EncoderClassifier):
+    def for_model(cls, model, threads: int | None = None) -> "OnnxClassifier":
+        """The ONNX backend of a loaded encoder model, exported first where no export is cached."""
+        if not isinstance(model.classifier, TokenBatcher):
             raise ValueError("the onnx backend needs an encoder model (frozen or finetune), not tfidf")
         settings = export_settings(model.info.onnx)
         path = cache_path(model.path, settings)
         if not path.exists():
+            if not hasattr(model.classifier, "encoder"):
+                raise ValueError(f"{model.path}: no ONNX export is cached, and making one needs the encoder's weights")
             log.info("exporting %s to ONNX int8 (once)", model.path)
             export_int8(model.classifier, path, settings)
-        return cls(model.classifier, path)
+        return cls(model.classifier, path, threads)
+
+    @classmethod
+    def load_model(cls, model_dir: Path, encoder: str | None = None, threads: int | None = None) -> Model:
+        """A model directory with this backend. Where its export is cached, the encoder's weights are never
+        loaded and torch is not imported (the tokenizer, the TF-IDF parts and the ONNX graph are all it
+        takes); else the whole model is loaded once to export it."""
+        info = read_info(model_dir)
+        cached = info.method != "tfidf" and cache_path(model_dir, export_settings(info.onnx)).exists()
+        model = load_model(model_dir, encoder=encoder, weights=not cached)
+        model.classifier = cls.for_model(model, threads)
+        return model
 
     def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
         def run(b) -> np.ndarray:
-            return self.session.run(None, {"input_ids": b["input_ids"].numpy().astype(np.int64),
-                                           "attention_mask": b["attention_mask"].numpy().astype(np.int64)})[0]
+            return self.session.run(None, {"input_ids": np.asarray(b["input_ids"], dtype=np.int64),
+                                           "attention_mask": np.asarray(b["attention_mask"], dtype=np.int64)})[0]
 
         return windowed_scores(self.clf, texts, sections, run, batch_size)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -277,7 +278,7 @@ def test_onnx_float_projections_follow_the_settings(tmp_path):
     assert export_settings({"fp32_ffn_intermediate_share": 1.0})["quantize_ops"] == ["MatMul"]  # the rest: defaults
 
 
-def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
+def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path, monkeypatch):
     import shutil
 
     from clausetag.infer.labeler import Labeler
@@ -298,6 +299,16 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path):
     assert abs(onnx_scores - torch_scores).mean() < 0.05  # int8 weights: close, not equal
     Labeler.load(tiny_model, backend="onnx")
     assert path.stat().st_mtime_ns == mtime  # exported once, then reused
+    # with the export cached, the encoder's weights are never loaded: tokenizer, TF-IDF parts and graph only
+    import clausetag.encoder_classifier as classifier_module
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("the encoder's weights were loaded")
+
+    monkeypatch.setattr(classifier_module.EncoderClassifier, "load", no_weights)
+    light = Labeler.load(tiny_model, backend="onnx").model
+    assert not isinstance(light.classifier.clf, classifier_module.EncoderClassifier)
+    assert np.allclose(light.scores(texts), onnx_scores, atol=1e-6)
     import onnx
 
     ops = {}

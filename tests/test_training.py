@@ -167,7 +167,7 @@ def test_overrides_take_the_settings_kind():
 def test_training_device_setting(monkeypatch):
     import torch
 
-    from clausetag.classifier import torch_device
+    from clausetag.encoder_classifier import torch_device
 
     assert load_config(CONFIGS / "default.toml", {"encoder.device": "cuda:1"}).encoder.device == "cuda:1"
     with pytest.raises(ConfigError, match=r"default.toml: \[encoder\] device must be auto, cpu, cuda or cuda:N, not 'gpu'"):

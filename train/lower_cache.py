@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from clausetag.classifier import EncoderClassifier
+from clausetag.encoder_classifier import EncoderClassifier
 from clausetag.encoder.load import transformer_layers
 from clausetag.records import Unit
 

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from clausetag.blend import Blend, blend_languages
-from clausetag.classifier import EncoderClassifier, EncoderInput, TfidfClassifier, torch_device
+from clausetag.classifier import EncoderInput, TfidfClassifier
+from clausetag.encoder_classifier import EncoderClassifier, torch_device
 from clausetag.decision import tune_thresholds
 from clausetag.metrics import label_metrics
 from clausetag.modeldir import ModelInfo

@@ -4,7 +4,7 @@ By default one row of thresholds serves every language, tuned on the model's sco
 sets. With `[validation] thresholds_by_language` a language with enough validation units gets a row
 of its own (the blend gives each language its own score distribution), and every other language a
 row tuned on the scores it gets: the encoder's alone when the model blends. That wins on the
-validation sets and loses on policies from elsewhere (README), so it is off by default.
+validation sets and loses on policies from elsewhere (docs/training-notes.md), so it is off by default.
 """
 
 from __future__ import annotations

