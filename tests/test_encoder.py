@@ -92,3 +92,31 @@ def test_packed_encoder_keeps_exactly_the_rows_the_units_use(encoder, tmp_path):
     dropped = next(i for i in range(1000, full.vocab) if i not in keep)
     assert pruned._buf[offset + dropped * row: offset + (dropped + 1) * row] == bytes(row)
     assert pruned._buf[:offset] == full._buf[:offset] and pruned._buf[offset + nbytes:] == full._buf[offset + nbytes:]
+
+
+def test_rust_tokenizer_gives_the_ids_transformers_gives():
+    """Labeling with the ONNX backend tokenizes with `tokenizers` alone (no transformers, no torch): the same
+    ids, windows and owners as transformers' tokenizer, for pairs and single texts, truncated or windowed."""
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    from clausetag.classifier import EncoderInput, encoder_inputs
+    from clausetag.encoder.tokenizer import RustTokenizer, load_tokenizer, resolve_encoder
+
+    ours = load_tokenizer()
+    assert isinstance(ours, RustTokenizer)
+    theirs = AutoTokenizer.from_pretrained(resolve_encoder())
+    texts = SENTENCES + ["Wir erheben Daten. " * 60, "我们会收集您的信息。" * 40, "", "x"]
+    sections = ["1. Data", None, "二、收集", "", *([None] * (len(texts) - 4))]
+    for use_section in (True, False):
+        for truncate in (True, False):
+            inputs = EncoderInput(use_section=use_section)
+            a = encoder_inputs(ours, inputs, texts, sections, truncate)
+            b = encoder_inputs(theirs, inputs, texts, sections, truncate)
+            assert a["input_ids"] == b["input_ids"]
+            assert list(a["overflow_to_sample_mapping"]) == list(b["overflow_to_sample_mapping"])
+            if not truncate:
+                assert len(a["input_ids"]) > len(texts)  # the long texts became several windows
+    padded, expected = ours.pad({"input_ids": a["input_ids"]}), theirs.pad({"input_ids": b["input_ids"]}, return_tensors="np")
+    assert np.array_equal(padded["input_ids"], expected["input_ids"])
+    assert np.array_equal(padded["attention_mask"], expected["attention_mask"])
