@@ -293,6 +293,8 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path, mon
     onnx_model = Labeler.load(tiny_model, backend="onnx").model
     path = cache_path(tiny_model, export_settings(read_info(tiny_model).onnx))  # as the backend computes it
     assert path.exists() and path.parent.parent == tiny_model
+    data = path.with_name(path.name + ".data")  # the word embeddings, memory-mapped by ONNX Runtime
+    assert data.stat().st_size > path.stat().st_size
     mtime = path.stat().st_mtime_ns
     onnx_scores = onnx_model.scores(texts)
     assert onnx_scores.shape == torch_scores.shape
