@@ -14,6 +14,7 @@ import unicodedata
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from clausetag.infer.html_headings import restore_headings
 from clausetag.infer.pdf_text import drop_page_furniture, tighten_cjk_spacing
 from clausetag.infer.tables import flatten_tables
 from clausetag.infer.unwrap import looks_wrapped, unwrap
@@ -159,6 +160,8 @@ def extract_html(raw: str, path: Path) -> tuple[str, list[str]]:
     headings: list[str] = []
     if text.strip():
         headings = [" ".join("".join(h.itertext()).split()) for h in extracted.body.iter("head")]
+        text, restored = restore_headings(text, _markup_tree(raw))
+        headings += [h for h in restored if h not in headings]
     else:
         # Fall back to all visible text (a fragment or a page the extractor cannot parse).
         from lxml import html as lxml_html
@@ -176,6 +179,16 @@ def extract_html(raw: str, path: Path) -> tuple[str, list[str]]:
     if not text.strip():
         raise InputError(path, "malformed or empty HTML: no text could be extracted")
     return text, [h for h in headings if h]
+
+
+def _markup_tree(raw: str):
+    """The page's element tree as lxml parses it (None where it cannot)."""
+    from lxml import html as lxml_html
+
+    try:
+        return lxml_html.fromstring(raw)
+    except Exception:  # noqa: BLE001 - lxml raises many kinds on broken markup
+        return None
 
 
 #: How deep libxml2 (under trafilatura and lxml) builds an HTML tree.

@@ -352,7 +352,31 @@ def test_per_language_thresholds_reach_the_report(tmp_path):
     assert again[0].meta["thresholds_by_language"]["zh"]["collection_use"] == 0.8
 
 
-def test_overlap_is_not_claimed_when_a_source_has_changed_since_training(tiny_model, tmp_path):
+def test_overlap_of_a_changed_annotated_folder_is_approximate_and_says_so(tiny_model, tmp_path):
+    """The project's annotated folders change after training (re-annotation, a reader fix that restores a
+    heading): their units are then taken as they are now, and the check says it is approximate."""
+    import shutil
+
+    from clausetag.corpora import read_jsonl
+    from clausetag.training_overlap import describe, overlap
+
+    gold = read_jsonl(Path(__file__).parents[1] / "data" / "seeds" / "003_b7ec3afbff0be310.jsonl").units
+    exact = overlap(tiny_model, gold)
+    assert exact["checked"] is True and "changed_since_training" not in exact
+    changed = tmp_path / "model"
+    shutil.copytree(tiny_model, changed)
+    info = json.loads((changed / "model.json").read_text(encoding="utf-8"))
+    info["training"]["data"]["sources"][0]["sha256_16"] = "0123456789abcdef"  # as if trained on other data
+    (changed / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    result = overlap(changed, gold)
+    assert result["checked"] is True and result["changed_since_training"] == ["jsonl:data/seeds"]
+    assert result["units_seen"] == exact["units_seen"]
+    assert "approximate: jsonl:data/seeds changed since training" in describe(result, "tiny")
+
+
+@pytest.mark.corpora
+def test_overlap_is_not_claimed_when_a_public_corpus_has_changed_since_training(tiny_model, tmp_path,
+                                                                                corpora_root):
     """A corpus folder with documents added since training (say, its test part) would pass them off as
     training units; the recorded hash of each source's training units tells, and the check says so."""
     import shutil
@@ -361,15 +385,17 @@ def test_overlap_is_not_claimed_when_a_source_has_changed_since_training(tiny_mo
     from clausetag.training_overlap import overlap
 
     gold = read_jsonl(Path(__file__).parents[1] / "data" / "seeds" / "003_b7ec3afbff0be310.jsonl").units
-    assert overlap(tiny_model, gold)["checked"] is True
     changed = tmp_path / "model"
     shutil.copytree(tiny_model, changed)
+    config = changed / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[[sources]]", '[[sources]]\nspec = "capp130:zh"\nweight = 1.0\n\n[[sources]]', 1), encoding="utf-8")
     info = json.loads((changed / "model.json").read_text(encoding="utf-8"))
-    info["training"]["data"]["sources"][0]["sha256_16"] = "0123456789abcdef"  # as if trained on other data
+    info["training"]["data"]["sources"].append({"spec": "capp130:zh", "sha256_16": "0123456789abcdef"})
     (changed / "model.json").write_text(json.dumps(info), encoding="utf-8")
-    result = overlap(changed, gold)
+    result = overlap(changed, gold, corpora_root)
     assert result["checked"] is False
-    assert "jsonl:data/seeds is not the data the model was trained on" in result["reason"]
+    assert "capp130:zh is not the data the model was trained on" in result["reason"]
     assert "0123456789abcdef" in result["reason"]
 
 

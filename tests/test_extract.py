@@ -440,3 +440,79 @@ def test_web_addresses_are_read_by_suffix_or_content_type(web, tmp_path):
         assert str(e.value).startswith(f"{address}: {problem}")
     with pytest.raises(InputError, match="limit"):
         read_document(f"{base}/legal/privacy", max_mb=0.0001)
+
+
+SECTIONS = [("Information we collect", "We collect your name and e-mail address when you register for an account."),
+            ("How we share information", "We share your address with the courier that delivers your order to you."),
+            ("Your rights", "You may ask us for a copy of your data or ask us to delete it at any time."),
+            ("How long we keep data", "We keep your account data for as long as your account stays open with us."),
+            ("Contact us", "Write to privacy@example.com with any question about this notice or your data.")]
+
+
+def _single_page_app(section: str) -> str:
+    """A page shaped as a single-page app renders it: every heading and paragraph in its own <div>s."""
+    body = "".join(section.format(n=n, heading=h, text=t) for n, (h, t) in enumerate(SECTIONS, 1))
+    return ("<!doctype html><html><head><title>Privacy</title></head><body><div id='root'><div class='App'>"
+            "<header><nav><a href='/'>Home</a> <a href='/blog'>Blog</a></nav></header><main><div class='container'>"
+            f"<h1>Privacy Policy</h1>{body}</div></main><footer>© 2026 Example</footer></div></div></body></html>")
+
+
+@pytest.mark.parametrize("section", [
+    # headings trafilatura drops altogether
+    "<div class='section'><h2>{n}. {heading}</h2><div class='content'><p>{text}</p><p>Section {n} ends.</p></div></div>",
+    # headings trafilatura moves into a block after the first section's text
+    "<div class='block'><div class='heading'><h3><span>{heading}</span></h3></div>"
+    "<div class='text'><span>{text}</span><br><span>Section {n} ends.</span></div></div>",
+])
+def test_html_headings_the_extractor_drops_or_moves_are_put_back_from_the_markup(tmp_path, section):
+    path = tmp_path / "policy.html"
+    path.write_text(_single_page_app(section), encoding="utf-8")
+    doc = read_document(path)
+    units = segment(doc.text, headings=doc.headings)
+    numbered = section.startswith("<div class='section'>")
+    names = [f"{n}. {h}" if numbered else h for n, (h, _) in enumerate(SECTIONS, 1)]
+    assert [u.text for u in units if u.is_heading] == ["Privacy Policy", *names]
+    for name, (_, text) in zip(names, SECTIONS):  # every paragraph under its own heading
+        assert next(u for u in units if u.text == text).section == name
+    assert "Home" not in doc.text and "© 2026" not in doc.text  # still the main text only
+
+
+def test_html_headings_in_place_are_left_as_extracted_and_a_table_of_contents_keeps_its_lines(tmp_path):
+    """A page whose headings the extractor keeps is read as before. Where it drops them, the bold lines of
+    a table of contents that repeat the headings' words stay (words found on the page outside a heading are
+    never taken for a displaced heading) and the paragraphs go under the restored headings, not under them."""
+    import trafilatura
+
+    from clausetag.infer.extract import _markup_tree
+    from clausetag.infer.html_headings import restore_headings
+
+    body = "".join(f"<h2>{h}</h2><p>{t}</p>" for h, t in SECTIONS)
+    page = f"<html><body><main><h1>Privacy Policy</h1>{body}</main></body></html>"
+    extracted = trafilatura.bare_extraction(page, include_comments=False, include_tables=True, favor_recall=True)
+    assert all(h in extracted.text.split("\n") for h, _ in SECTIONS)
+    assert restore_headings(extracted.text, _markup_tree(page)) == (extracted.text, [])
+
+    contents = "<p>" + "<br>".join(f"<b>{h}</b>" for h, _ in SECTIONS) + "</p>"
+    spa = _single_page_app("<div class='section'><h2>{heading}</h2><div class='content'><p>{text}</p></div></div>")
+    path = tmp_path / "policy.html"
+    path.write_text(spa.replace("<h1>Privacy Policy</h1>", f"<h1>Privacy Policy</h1>{contents}"), encoding="utf-8")
+    doc = read_document(path)
+    lines = doc.text.split("\n")
+    assert all(lines.count(h) == 2 for h, _ in SECTIONS), lines  # its contents entry and its heading
+    units = segment(doc.text, headings=doc.headings)
+    assert units[0].text == "Privacy Policy"  # the extractor put the first paragraph above it: markup order
+    for h, text in SECTIONS:
+        unit = next(u for u in units if u.text == text)
+        assert unit.section == h and units[units.index(unit) - 1].text == h
+
+
+def test_a_short_block_that_recurs_anchors_no_heading(tmp_path):
+    """An address line under a heading that also stands elsewhere on the page could put the heading in
+    the wrong place: such a heading is not moved."""
+    from clausetag.infer.html_headings import restore_headings
+    from clausetag.infer.extract import _markup_tree
+
+    page = ("<html><body><h2>Imprint</h2><p>Example e.V.<br>Main Street 1</p><h3>Bank account</h3>"
+            "<p>Example e.V.<br>IBAN DE00 0000</p></body></html>")
+    text = "Imprint\nExample e.V.\nMain Street 1\nExample e.V.\nIBAN DE00 0000"  # as if the h3 were dropped
+    assert restore_headings(text, _markup_tree(page)) == (text, [])
