@@ -7,6 +7,7 @@ page: it can click and type, then leave results in the DOM for the test to read.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -68,9 +69,7 @@ def _selenium_missing() -> str | None:
         return "chromium is not installed (apt-get install chromium) - browser checks skipped"
     if CHROMEDRIVER is None:
         return "chromedriver is not installed (apt-get install chromium-driver) - browser checks skipped"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("selenium") is None:
         return "selenium is not installed (pip install -e '.[test]') - browser checks skipped"
     return None
 

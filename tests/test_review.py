@@ -5,7 +5,6 @@ Studio's own SDK where it is installed), corrections as a gold set for `clauseta
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
