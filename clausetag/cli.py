@@ -1,4 +1,4 @@
-"""The `clausetag` command: label, train, evaluate, report, info."""
+"""The `clausetag` command: label, train, evaluate, report, diff, review, export, import, info."""
 
 from __future__ import annotations
 
@@ -230,7 +230,9 @@ def evaluate(
                                "the folder). With --rerender: the predictions.jsonl of an earlier evaluation."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: evaluation)."),
-    compare: Optional[Path] = typer.Option(None, "--compare", help="A second model directory, shown side by side."),
+    compare: Optional[Path] = typer.Option(None, "--compare", help="A second model directory, shown side by side, "
+                                           "with the units it fixed and broke against --model (e.g. one retrained "
+                                           "on corrections)."),
     resamples: Optional[int] = typer.Option(None, "--resamples", min=1, help="Bootstrap resamples (default 1000)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Bootstrap seed (default 0)."),
     rerender: bool = typer.Option(False, "--rerender", help="Recompute metrics and report from GOLD = an earlier "
@@ -279,6 +281,9 @@ def evaluate(
                    f"{m['ci']['macro_f1'][1]:.1f}], micro-F1 {m['micro_f1']:.1f} [{m['ci']['micro_f1'][0]:.1f}-"
                    f"{m['ci']['micro_f1'][1]:.1f}] "
                    f"({counted(o['units'], 'unit')}, {counted(o['documents'], 'document')})")
+    if c := metrics.get("changes"):
+        typer.echo(f"{metrics['models']['compare']['name']} fixed {c['fixed']} and broke {c['broken']} of "
+                   f"{counted(c['units'], 'unit')} against {metrics['models']['model']['name']}")
     typer.echo(f"report: {out_dir / REPORT_FILE}")
 
 
@@ -311,6 +316,112 @@ def report(
     failed = len(cov.policies) - len(cov.labeled)
     typer.echo(f"{counted(len(cov.policies), 'policy', 'policies')} ({len(cov.labeled)} labeled"
                + (f", {failed} failed" if failed else "") + f"); report: {out_dir / REPORT_FILE}")
+
+
+@app.command()
+def review(
+    labels: Path = typer.Argument(..., help="The JSONL that `clausetag label` wrote."),
+    output: Path = typer.Option(..., "-o", "--output", help="The page to write (.html): the labels page with its "
+                                "review mode, as `clausetag label -o view.html` writes it."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="The model folder whose thresholds mark the "
+                                         "uncertain units (default: the one the labels file names)."),
+) -> None:
+    """Write the labels page with its review mode for an earlier labels JSONL: correct labels in the browser
+    and export them as JSONL (docs/review.md)."""
+    from clausetag.infer.review_file import ReviewError, write_review_page
+    from clausetag.output_paths import file_output_problem, input_overwrite_problem
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        fail(f"{output}: the review page is written as .html")
+    if problem := file_output_problem(output) or input_overwrite_problem(output, [str(labels)]):
+        fail(problem)
+    if not labels.is_file():
+        fail(f"{labels}: no such file")
+    try:
+        done = write_review_page(labels, output, model)
+    except ReviewError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"{e.filename or output}: {e.strerror or e}")
+    if done["thresholds_from"] is None:
+        typer.echo(f"clausetag: warning: no model folder at {done['model_path'] or '(none named)'}: the page cannot "
+                   "mark uncertain units; give -m MODEL", err=True)
+    typer.echo(f"{counted(done['units'], 'unit')} of {counted(done['documents'], 'document')}; page: {output}")
+
+
+@app.command()
+def export(
+    labels: Path = typer.Argument(..., help="The JSONL that `clausetag label` wrote."),
+    output: Path = typer.Option(..., "-o", "--output", help="The tasks file to write (.json); the labeling config "
+                                "is written beside it as NAME.label-config.xml."),
+    fmt: str = typer.Option("label-studio", "--format", "-f", help="label-studio (the only format so far)."),
+) -> None:
+    """Label Studio tasks with the model's labels as pre-annotations (predictions) and the matching labeling
+    config, for correcting labels in Label Studio (docs/review.md)."""
+    from clausetag.infer.output import atomic_write_text
+    from clausetag.jsonlines import json_objects, located
+    from clausetag.label_studio import labeling_config, to_tasks
+    from clausetag.output_paths import file_output_problem, input_overwrite_problem
+    from clausetag.records import SUMMARY_RECORD
+    from clausetag.reports.coverage import CoverageError, read_labels
+
+    if fmt != "label-studio":
+        fail(f"--format must be label-studio, not {fmt!r}")
+    config = output.with_name(output.stem + ".label-config.xml")
+    for path in (output, config):
+        if problem := file_output_problem(path) or input_overwrite_problem(path, [str(labels)]):
+            fail(problem)
+    try:
+        batch = read_labels(labels)
+        model = next((r["model"] for _, r in json_objects(labels, located(CoverageError, labels))
+                      if r.get("type") == SUMMARY_RECORD and isinstance(r.get("model"), dict)), None)
+    except CoverageError as e:
+        fail(str(e))
+    tasks = to_tasks(batch, model)
+    try:
+        atomic_write_text(output, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")
+        atomic_write_text(config, labeling_config(batch.labels))
+    except OSError as e:
+        fail(f"{e.filename or output}: {e.strerror or e}")
+    typer.echo(f"{counted(len(tasks), 'task')} of {counted(len(batch.policies), 'document')}: {output}; "
+               f"labeling config: {config}")
+
+
+@app.command("import")
+def import_(
+    export_file: Path = typer.Argument(..., help="A Label Studio JSON export of tasks made by `clausetag export`."),
+    output: Path = typer.Option(..., "-o", "--output", help="The corrections to write (.jsonl, the common schema "
+                                "with reviewed, model_labels, reviewer, reviewed_at)."),
+    taxonomy: str = typer.Option("harmonized", help="The taxonomy the labels must belong to."),
+) -> None:
+    """Read a Label Studio JSON export back as reviewed units (corrections) in the common schema: for
+    `clausetag evaluate` and as a training source (docs/review.md)."""
+    from clausetag.infer.output import atomic_write_text
+    from clausetag.label_studio import LabelStudioError, read_export
+    from clausetag.output_paths import file_output_problem, input_overwrite_problem
+    from clausetag.taxonomy import load_taxonomy
+
+    if problem := file_output_problem(output) or input_overwrite_problem(output, [str(export_file)]):
+        fail(problem)
+    try:
+        tax = load_taxonomy(taxonomy)
+    except (ValueError, KeyError, OSError) as e:
+        fail(f"--taxonomy {taxonomy!r}: {e}")
+    try:
+        got = read_export(export_file, tax)
+    except LabelStudioError as e:
+        fail(str(e))
+    if not got.records:
+        fail(f"{export_file}: no annotated task ({counted(len(got.skipped), 'task')} without an annotation)")
+    try:
+        atomic_write_text(output, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in got.records))
+    except OSError as e:
+        fail(f"{e.filename or output}: {e.strerror or e}")
+    corrected = sum(r["model_labels"] is not None and sorted(r["labels"]) != sorted(r["model_labels"])
+                    for r in got.records)
+    typer.echo(f"{counted(len(got.records), 'reviewed unit')} ({corrected} corrected)"
+               + (f", {counted(len(got.skipped), 'task')} without an annotation skipped" if got.skipped else "")
+               + f": {output}")
 
 
 def _checked_backend(backend: str) -> str:

@@ -1,10 +1,12 @@
-"""A self-contained HTML reader view of labeled policies: highlights, legend, per-label filters."""
+"""A self-contained HTML reader view of labeled policies: highlights, legend, per-label filters, and a review
+mode that corrects labels in the browser (infer/review_page.py)."""
 
 from __future__ import annotations
 
 import html
 import json
 
+from clausetag.infer import review_page
 from clausetag.infer.structure import LEAD_IN_BASIS, SECTION_BASIS
 from clausetag.records import ERROR_RECORD, SUMMARY_RECORD, UNIT_RECORD
 from clausetag.wording import counted
@@ -37,16 +39,8 @@ boxes.forEach(b=>b.addEventListener('change',apply));apply();
 
 
 def render_html(records: list[dict], labels: list[str], meta: dict) -> str:
-    colors = {l: PALETTE[i % len(PALETTE)] for i, l in enumerate(labels)}
-    esc = html.escape
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>clausetag labels</title>"
-             f"<style>{STYLE}</style></head><body><header><strong>clausetag</strong> — "
-             f"{esc(str(meta.get('model', '')))} · {counted(meta.get('documents', 0), 'document')}"
-             f"<div class='legend'>"]
-    for l in labels:
-        parts.append(f"<label style='background:{colors[l]}'><input type='checkbox' value='{esc(l)}' checked> "
-                     f"{esc(l)}</label>")
-    parts.append("</div></header><main>")
+    """The page for the records of `clausetag label`; `meta`: `model` (shown, and the folder whose thresholds
+    the review mode reads unless `model_dir` or `thresholds` is given), `documents` (a count)."""
     units_by_doc: dict[str, list[dict]] = {}
     order: list[str] = []
     for r in records:
@@ -55,6 +49,18 @@ def render_html(records: list[dict], labels: list[str], meta: dict) -> str:
             units_by_doc[key] = []
             order.append(key)
         units_by_doc[key].append(r)
+    review = review_page.review_data([r for doc in order for r in units_by_doc[doc]], labels, meta)
+    colors = {l: PALETTE[i % len(PALETTE)] for i, l in enumerate(labels)}
+    esc = html.escape
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>clausetag labels</title>"
+             f"<style>{STYLE}{review_page.STYLE}</style></head><body><header><strong>clausetag</strong> — "
+             f"{esc(str(meta.get('model', '')))} · {counted(meta.get('documents', 0), 'document')}"
+             f"<button type='button' id='rv-toggle'>Review</button><div class='legend'>"]
+    for l in labels:
+        parts.append(f"<label style='background:{colors[l]}'><input type='checkbox' value='{esc(l)}' checked> "
+                     f"{esc(l)}</label>")
+    parts.append("</div></header>" + review_page.panel_html(labels, review["thresholds"] is not None) + "<main>")
+    index = 0  # a unit's place in the review data (units in page order)
     for doc in order:
         recs = units_by_doc[doc]
         parts.append(f"<section class='doc'><h2>{esc(doc)}</h2>")
@@ -72,12 +78,15 @@ def render_html(records: list[dict], labels: list[str], meta: dict) -> str:
             if r.get("basis") in (SECTION_BASIS, LEAD_IN_BASIS):
                 origin = "its section (most of its units)" if r["basis"] == SECTION_BASIS else "its list's lead-in"
                 tip = f"labels from {origin}; the model's scores:\n" + tip
-            attrs = f"class='u' data-labels='{esc(' '.join(r['labels']))}' title='{esc(tip)}'"
-            tags = f"<span class='tags'>[{esc(', '.join(r['labels']))}]</span>"
+            attrs = f"class='u' data-i='{index}' data-labels='{esc(' '.join(r['labels']))}' title='{esc(tip)}'"
+            tags = f"<span class='tags' data-t='{index}'>[{esc(', '.join(r['labels']))}]</span>"
             if r.get("heading", r["text"] in sections):  # outputs before 2026-11-29 have no "heading"
                 parts.append(f"<h3 {attrs}>{esc(r['text'])}{tags}</h3>")
             else:
                 parts.append(f"<span {attrs}>{esc(r['text'])}</span>{tags} ")
+            index += 1
         parts.append("</section>")
-    parts.append(f"</main><script>const COLORS={json.dumps(colors)};{SCRIPT}</script></body></html>")
+    parts.append(f"</main>{review_page.data_script(review)}<script>const COLORS={json.dumps(colors)};{SCRIPT}"
+                 f"{review_page.SCRIPT}</script></body></html>")
     return "".join(parts)
+

@@ -7,6 +7,7 @@ page: it can click and type, then leave results in the DOM for the test to read.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -57,3 +58,39 @@ def render(page: Path, probe: str | None = None, screenshot: str | None = None) 
             s = _chromium([f"--screenshot={shot}", "--window-size=1280,2000", page.resolve().as_uri()], tmp / "shot")
             assert shot.is_file() and shot.stat().st_size > 10_000, f"no screenshot: {s.stderr[-2000:]}"
         return Rendered(r.stdout, console)
+
+
+CHROMEDRIVER = shutil.which("chromedriver") or (
+    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").is_file() else None)
+
+
+def _selenium_missing() -> str | None:
+    if CHROMIUM is None:
+        return "chromium is not installed (apt-get install chromium) - browser checks skipped"
+    if CHROMEDRIVER is None:
+        return "chromedriver is not installed (apt-get install chromium-driver) - browser checks skipped"
+    if importlib.util.find_spec("selenium") is None:
+        return "selenium is not installed (pip install -e '.[test]') - browser checks skipped"
+    return None
+
+
+requires_selenium = pytest.mark.skipif(_selenium_missing() is not None, reason=_selenium_missing() or "")
+
+
+def selenium_driver(profile: Path, downloads: Path):
+    """Headless Chromium driven by Selenium through Debian's chromedriver (Selenium Manager downloads
+    nothing: both binaries are given), with a fresh profile and downloads saved to `downloads`."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,1000", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return driver

@@ -216,6 +216,12 @@ def test_other_formats(tiny_model, seeds_dir, tmp_path, fmt):
         assert len(rows) > 100 and rows[0]["type"] == "unit" and "score_contact" in rows[0]
     else:
         assert "<input type='checkbox' value='contact'" in text and "http" not in text.split("<main>")[0]
+        # the review mode's data: every unit, and the thresholds of the model that labeled them
+        import json
+
+        data = json.loads(text.split("id='review-data'>")[1].split("</script>")[0])
+        assert len(data["units"]) == text.count("class='u' ") and data["model"]["name"] == "tiny-seeds"
+        assert set(data["thresholds"]["default"]) == set(data["labels"]) and "id='rv-uncertain'>" in text
 
 
 def test_python_api_and_long_unit_windows(tiny_model):

@@ -241,6 +241,18 @@ def top_errors(gold: np.ndarray, pred: np.ndarray, scores: np.ndarray, names: li
     return out
 
 
+def fixed_and_broken(gold: np.ndarray, base: np.ndarray, other: np.ndarray) -> dict:
+    """What `other` changed against `base` on the gold units: the units it fixed (base's label set wrong,
+    its own exactly right) and broke (the reverse), as row indices, and per label the (unit, label)
+    decisions it fixed and broke."""
+    gold, base, other = (np.asarray(a).astype(bool) for a in (gold, base, other))
+    right_a, right_b = (gold == base).all(axis=1), (gold == other).all(axis=1)
+    cell_a, cell_b = gold == base, gold == other
+    return {"fixed": np.flatnonzero(~right_a & right_b).tolist(), "broken": np.flatnonzero(right_a & ~right_b).tolist(),
+            "decisions_fixed": (~cell_a & cell_b).sum(axis=0).tolist(),
+            "decisions_broken": (cell_a & ~cell_b).sum(axis=0).tolist()}
+
+
 # --- everything ------------------------------------------------------------------------------
 
 def evaluate_arrays(gold: np.ndarray, preds: dict[str, np.ndarray], names: list[str],

@@ -288,6 +288,29 @@ def _error_browser(gold_set, runs, labels: list[str], gold: np.ndarray, names: d
             + f"<div class='scroll'>{table(headers, rows, 'errors', row_attrs=attrs)}</div>")
 
 
+def _changes(metrics: dict, gold_set, runs, labels: list[str], names: dict[str, str]) -> str:
+    """The units the compared model fixed and broke, and its fixed and broken decisions per label."""
+    c = metrics["changes"]
+    a, b = names[runs[0].role], names[runs[1].role]
+    intro = (f"<p>{esc(b)} fixed <b id='fixed-count'>{c['fixed']}</b> and broke <b id='broken-count'>{c['broken']}"
+             f"</b> of {counted(c['units'], 'unit')} against {esc(a)}. Fixed: {esc(a)}'s labels were not the gold "
+             f"labels and {esc(b)}'s are exactly; broken: the reverse.</p>")
+    per_label = table(["label", "decisions fixed", "decisions broken"],
+                      [[l, number_cell(c["per_label"][l]["fixed"]), number_cell(c["per_label"][l]["broken"])]
+                       for l in labels], "changes-per-label")
+    rows, attrs = [], []
+    for kind in ("fixed", "broken"):
+        for u in c[f"{kind}_units"]:
+            i, unit = u["index"], gold_set.units[u["index"]]
+            rows.append([kind, text_cell(unit.text, True), Cell(" · ".join(esc(x) for x in (unit.doc, unit.lang) if x)),
+                         ", ".join(unit.labels), ", ".join(l for l, d in zip(labels, runs[0].pred[i]) if d),
+                         ", ".join(l for l, d in zip(labels, runs[1].pred[i]) if d)])
+            attrs.append({"kind": kind})
+    units = (filters("changes", {"kind": ("change", ["fixed", "broken"])})
+             + f"<div class='scroll'>{table(['change', 'sentence', 'document · language', 'gold', a, b], rows, 'changes', row_attrs=attrs)}</div>")
+    return intro + per_label + units
+
+
 def _model_block(meta: dict, name: str) -> str:
     sources = "; ".join(f"{s['spec']} ({s.get('units_used')} units, {s.get('docs')} docs, sha256/16 "
                         f"{s.get('sha256_16')})" for s in meta.get("training_sources", [])) or "–"
@@ -342,6 +365,8 @@ def render_evaluation(metrics: dict, gold_set, runs, labels: list[str]) -> str:
     nav = [("summary", "Summary"), ("labels", "Per label"), ("groups", "Languages & documents"),
            ("cooccurrence", "Gold vs predicted"), ("calibration", "Calibration"), ("pr", "Precision–recall"),
            ("errors-section", "Errors"), ("provenance", "Provenance")]
+    if "changes" in metrics:
+        nav.insert(-1, ("changes-section", "Fixed & broken"))
     header = (f"<h1>{esc(title)}</h1><div class='muted'>{counted(prov['units'], 'unit')}, "
               f"{counted(prov['documents'], 'document')}, "
               f"created {esc(metrics['created'])} by clausetag {esc(metrics['clausetag'])}</div><nav>"
@@ -370,6 +395,8 @@ def render_evaluation(metrics: dict, gold_set, runs, labels: list[str]) -> str:
         f"<section id='pr'><h2>Precision–recall</h2>{chart(pr_fig, 'chart-pr', pr_height)}</section>",
         f"<section id='errors-section'><h2>Error browser</h2>"
         f"{_error_browser(gold_set, runs, labels, gold, names, settings['errors_per_label'])}</section>",
+        *([f"<section id='changes-section'><h2>Fixed and broken</h2>"
+           f"{_changes(metrics, gold_set, runs, labels, names)}</section>"] if "changes" in metrics else []),
         "<section id='provenance'><h2>Provenance</h2>"
         + "".join(_model_block(metrics["models"][r], names[r]) for r in names)
         + f"<h3>Gold set</h3>{_gold_block(prov)}</section>",

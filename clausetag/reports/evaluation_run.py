@@ -16,7 +16,7 @@ import numpy as np
 from clausetag import __version__
 from clausetag.corpora import Corpus, capp130_docs, corpora_root as corpora_folder, load_source, read_gold_files
 from clausetag.decision import Thresholds
-from clausetag.reports.evaluation import BootstrapConfig, evaluate_arrays
+from clausetag.reports.evaluation import BootstrapConfig, evaluate_arrays, fixed_and_broken
 from clausetag.infer.structure import apply_rules
 from clausetag.infer.output import atomic_write_text
 from clausetag.jsonlines import json_objects, located
@@ -253,8 +253,22 @@ def compute_metrics(gold: GoldSet, runs: list[ModelRun], labels: list[str], cfg:
         scores={r.role: r.scores for r in runs},
         thresholds={r.role: r.thresholds(labels, [u.lang for u in gold.units]) for r in runs},
         cfg=cfg, reliability_bins=defaults()["evaluate"]["reliability_bins"])
+    if len(runs) == 2:
+        result["changes"] = changes(gold, runs, labels)
     return {"clausetag": __version__, "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "gold": gold.provenance, "models": {r.role: r.meta for r in runs}, **result}
+
+
+def changes(gold: GoldSet, runs: list[ModelRun], labels: list[str]) -> dict:
+    """What the compared model (`--compare`, e.g. one retrained on corrections) fixed and broke against
+    the model: counts, per-label decisions, and the units (id, document) in gold order."""
+    found = fixed_and_broken(gold.matrix(labels), runs[0].pred, runs[1].pred)
+    units = {k: [{"index": i, "id": gold.units[i].id, "doc": gold.units[i].doc} for i in found[k]]
+             for k in ("fixed", "broken")}
+    return {"units": len(gold.units), "fixed": len(units["fixed"]), "broken": len(units["broken"]),
+            "per_label": {l: {"fixed": found["decisions_fixed"][j], "broken": found["decisions_broken"][j]}
+                          for j, l in enumerate(labels)},
+            "fixed_units": units["fixed"], "broken_units": units["broken"]}
 
 
 def write_evaluation(out_dir: Path, gold: GoldSet, runs: list[ModelRun], labels: list[str],
