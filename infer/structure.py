@@ -21,7 +21,10 @@ starts with a bullet or an item number: "-", "•", "1、", "(1)", "①", "a)"; 
 segmenter takes for a numbered heading counts too) that the model labels with no content label gets
 the content labels of its lead-in: the unit ending in a colon (in Japanese also "。") that the list follows, the items between
 them marked alike, numbered one on from 1, and all headings to the segmenter or none. Items the model
-gives a label keep theirs.
+gives a label keep theirs. Japanese policies also list bare nouns under a heading-like lead-in
+("取得する情報" → "氏名", "メールアドレス"), which the segmenter takes for a run of headings with nothing under
+them: at least two such short, unmarked lines after a heading the model gives a content label are its
+items; the last line of the run is a heading where a sentence follows it ("利用目的" → "当社は…").
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ _ITEM_KINDS = [
 ]
 _WORD = re.compile(r"[^\W\d_]")
 _LEAD_IN_END = (":", "：")
+BARE_ITEM_MAX_CHARS = 30  # a bare Japanese list item is a noun phrase: "端末の識別子", "メールアドレス"
+_SENTENCE_END = ("。", "．", ".", "!", "?", "！", "？", ":", "：")
 
 
 def heading_kind(text: str) -> str:
@@ -158,6 +163,10 @@ def lead_in_labels(predictions: list[Prediction], content: list[str]) -> list[Pr
     """One document's predictions, in order, with each list item that has no content label given its
     lead-in's content labels (`basis` "lead_in"); every other prediction as it was."""
     out = list(predictions)
+    for i, lead_at in bare_items(predictions, content).items():
+        if not set(predictions[i].labels) & set(content):
+            out[i] = replace(predictions[i], labels=[l for l in predictions[lead_at].labels if l in content],
+                             basis=LEAD_IN_BASIS)
     lead: list[str] = []  # the content labels of the open list's lead-in
     last = None  # the open list's last item: (kind, number, whether the segmenter took it for a heading)
     for i, p in enumerate(predictions):
@@ -169,6 +178,36 @@ def lead_in_labels(predictions: list[Prediction], content: list[str]) -> list[Pr
             continue
         lead, last = ([l for l in p.labels if l in content] if opens_list(p.unit) else []), None
     return out
+
+
+def _bare_item(unit) -> bool:
+    """A Japanese line the segmenter took for a heading that may be a bare list item: short, unmarked,
+    unnumbered, no sentence."""
+    text = unit.text.strip()
+    return (unit.lang == "ja" and unit.heading and len(text) <= BARE_ITEM_MAX_CHARS and not text.endswith(_SENTENCE_END)
+            and item_marker(text) is None and heading_kind(text) == "plain")
+
+
+def bare_items(predictions: list[Prediction], content: list[str]) -> dict[int, int]:
+    """Japanese lists of bare items that the segmenter took for headings (module docstring): the index of
+    each item, to the index of its lead-in (a heading with a content label)."""
+    items: dict[int, int] = {}
+    i = 0
+    while i < len(predictions):
+        p = predictions[i]
+        if not (p.unit.lang == "ja" and p.unit.heading and set(p.labels) & set(content)):
+            i += 1
+            continue
+        end = i + 1
+        while end < len(predictions) and _bare_item(predictions[end].unit):
+            end += 1
+        last = end - 1 if end == len(predictions) or predictions[end].unit.heading else end - 2
+        if last - i >= 2:  # two items at least; a heading over a sentence is no item
+            items.update(dict.fromkeys(range(i + 1, last + 1), i))
+            i = last + 1
+        else:
+            i += 1
+    return items
 
 
 def opens_list(unit) -> bool:

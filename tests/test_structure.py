@@ -115,6 +115,37 @@ def test_a_japanese_lead_in_may_end_in_a_full_stop():
     assert got[5] == (["other"], "model") and got[7] == (["other"], "model")
 
 
+def test_a_japanese_heading_like_lead_in_gives_its_bare_items_its_labels():
+    """"取得する情報" and bare nouns under it, which the segmenter takes for a run of headings: the nouns are its
+    items; "利用目的", with a sentence under it, stays a heading; a numbered heading or a sentence ends a run."""
+    from clausetag.infer.segment import segment
+
+    text = ("当社は、サービスの提供にあたり、以下の情報を取得します。\n\n取得する情報\n氏名\nメールアドレス\n電話番号\n"
+            "端末の識別子\n\n利用目的\n当社は、取得した情報を本サービスの提供のために利用します。\n\n"
+            "お問い合わせ\n窓口\n2. 第三者提供\n当社は、法令に基づく場合を除き、第三者に提供しません。\n")
+    units = segment(text, lang="ja")
+    model = {"当社は、サービスの提供にあたり、以下の情報を取得します。": ["collection_use"], "取得する情報": ["collection_use"],
+             "電話番号": ["contact"], "当社は、取得した情報を本サービスの提供のために利用します。": ["collection_use"],
+             "お問い合わせ": ["contact"], "当社は、法令に基づく場合を除き、第三者に提供しません。": ["third_party_sharing"]}
+    preds = [Prediction(Unit(id=f"j#{i}", doc="j", lang="ja", text=u.text, heading=u.is_heading),
+                        model.get(u.text, ["other"]), {}) for i, u in enumerate(units)]
+    assert all(p.unit.heading for p in preds[1:7])  # what the segmenter makes of the bare lines
+    got = {p.unit.text: (p.labels, p.basis) for p in lead_in_labels(preds, CONTENT)}
+    for item in ("氏名", "メールアドレス", "端末の識別子"):
+        assert got[item] == (["collection_use"], "lead_in")
+    assert got["電話番号"] == (["contact"], "model")  # an item the model labels keeps its label
+    assert got["利用目的"] == (["other"], "model")  # heads a sentence: a heading, left to the section rule
+    assert got["窓口"] == (["other"], "model")  # one line is no list
+    english = [Prediction(replace_lang(p.unit, "en"), p.labels, {}) for p in preds]
+    assert all(p.basis == "model" for p in lead_in_labels(english, CONTENT))  # Japanese only
+
+
+def replace_lang(unit: Unit, lang: str) -> Unit:
+    from dataclasses import replace
+
+    return replace(unit, lang=lang)
+
+
 def test_items_label_before_their_heading_counts_its_section():
     preds = doc([("Data we collect", None), ("Intro.", ["other"]), ("We collect:", ["collection_use"]),
                  ("- your name", ["other"]), ("- your age", ["other"]), ("Contact", None), ("Mail us.", ["contact"])])
