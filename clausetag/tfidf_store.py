@@ -116,6 +116,7 @@ def load_pipeline(directory: Path, stem: str):
     classes = np.asarray(meta["classes"])
     ovr.label_binarizer_ = LabelBinarizer(sparse_output=True).fit(
         np.eye(len(classes), dtype=int) if meta["multilabel"] else classes)
+    ovr.classes_ = ovr.label_binarizer_.classes_  # as fit sets it, so that a loaded part saves again
     first, last = meta["step_names"]
     return Pipeline([(first, features), (last, ovr)])
 

@@ -565,10 +565,17 @@ _MDC_BLOCK = re.compile(r"^[ \t]*:{2,}[\w-]*[^\n]*\n(?:[ \t]*---[ \t]*\n.*?\n[ \
 _ADMONITION = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+\"(.*)\")?[ \t]*$")
 
 
+# the title a shortcode shows: a quoted argument before its settings, a `title="…"` among them, or its one
+# quoted argument (inner quotes and all)
+_SHORTCODE_TITLE = re.compile(r'^\s*"([^"]*)"\s+[\w-]+=|(?:^|\s)title="([^"]*)"|^\s*"(.*)"\s*$', re.S)
+
+
 def _shortcode_text(m: re.Match) -> str:
-    """A Hugo shortcode's visible text: its quoted title argument, as a paragraph ("" for none)."""
-    titles = re.findall(r'"(.*)"', m.group(1))
-    return f"\n\n{titles[0]}\n\n" if titles else ""
+    """A Hugo shortcode's visible text: its quoted title argument, as a paragraph ("" for none; named
+    arguments such as `color="freifunk" size="5"` are settings, not text)."""
+    found = _SHORTCODE_TITLE.search(m.group(1))
+    title = next((g for g in found.groups() if g), "") if found else ""
+    return f"\n\n{title}\n\n" if title.strip() else ""
 
 
 def _generator_markup_removed(body: str) -> str:

@@ -516,3 +516,19 @@ def test_a_short_block_that_recurs_anchors_no_heading(tmp_path):
             "<p>Example e.V.<br>IBAN DE00 0000</p></body></html>")
     text = "Imprint\nExample e.V.\nMain Street 1\nExample e.V.\nIBAN DE00 0000"  # as if the h3 were dropped
     assert restore_headings(text, _markup_tree(page)) == (text, [])
+
+
+def test_hugo_shortcodes_show_their_title_and_never_their_settings(tmp_path):
+    path = tmp_path / "datenschutz.md"
+    path.write_text(
+        '+++\ntitle = "Datenschutz"\n+++\n\n{{< rawhtml >}}<div style="float:right">{{< /rawhtml >}}\n'
+        '{{< fa-stack  color="freifunk" size="5" firsticon="circle" secondicon="user-shield" >}}\n\n'
+        "Wir erheben nur die Daten, die wir brauchen.\n\n"
+        '{{< rozbal "Právo na výmaz ("právo být zapomenut")" >}}\nSie können die Löschung verlangen.\n{{< /rozbal >}}\n\n'
+        '{{< expand "Speicherdauer" open="true" >}}\nWir löschen die Daten nach 30 Tagen.\n{{< /expand >}}\n\n'
+        '{{< notice title="Kontakt" color="blue" >}}\nSchreiben Sie an privacy@example.org.\n{{< /notice >}}\n',
+        encoding="utf-8")
+    units = [u.text for u in segment(read_document(path).text)]
+    assert units == ["Wir erheben nur die Daten, die wir brauchen.", 'Právo na výmaz ("právo být zapomenut")',
+                     "Sie können die Löschung verlangen.", "Speicherdauer", "Wir löschen die Daten nach 30 Tagen.",
+                     "Kontakt", "Schreiben Sie an privacy@example.org."]

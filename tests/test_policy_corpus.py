@@ -142,3 +142,22 @@ def test_units_the_guidelines_cite_exist_with_the_labels_they_are_cited_for():
     cited = set(re.findall(r"`([a-z]{2}-[a-z0-9-]+-\d{4})`", section))
     ids = {r["id"] for doc in METAS for r in records(doc)}
     assert len(cited) >= 30 and cited <= ids, cited - ids
+
+
+REVIEWS = ROOT.parent / "reviews"
+
+
+@pytest.mark.parametrize("meta_path", sorted((REVIEWS / "meta").glob("*.json")), ids=lambda p: p.stem)
+def test_reviewed_policies_are_new_and_from_no_excluded_source(meta_path):
+    """data/reviews (the corrections the retraining measurement of docs/review.md trains on): the same
+    exclusions as the corpus, and no organisation or repository of data/policies."""
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert not EXCLUDED_REPOS.search(meta["source"]) and not EXCLUDED_ORGS.search(meta["organisation"])
+    raw = next((REVIEWS / "raw").glob(f"{meta['doc']}.*"))
+    assert not EXCLUDED_LINKS.search(raw.read_text(encoding="utf-8"))
+    repo = "/".join(meta["source"].split("/")[:2])
+    assert all(not m["source"].startswith(repo + "/") and m["organisation"] != meta["organisation"]
+               for m in METAS.values())
+    reviewed = [json.loads(l) for l in (REVIEWS / "corrections.jsonl").read_text(encoding="utf-8").splitlines()]
+    mine = [r for r in reviewed if r["doc"] == raw.name]
+    assert len(mine) >= 90 and all(r["reviewed"] is True and r["labels"] and r["model_labels"] for r in mine)

@@ -291,6 +291,19 @@ def test_continued_model_with_blend(tiny_model, tmp_path):
     np.testing.assert_allclose(load_model(path).scores(texts, langs=langs), s, atol=1e-6)
     np.testing.assert_allclose(blended.scores(texts), s, atol=1e-6)  # languages detected when not given
 
+    # [blend] keep_from: continuing the blended model keeps its TF-IDF parts as they are, though these
+    # settings would refit other ones (word n-grams off)
+    kept_cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
+                           {"finetune.init_from": str(path), "finetune.max_minutes": "0", "blend.tfidf_weight": "0.5",
+                            "blend.keep_from": str(path), "blend.min_language_units": "100",
+                            "tfidf.word_ngram_max": "1"})
+    kept = load_model(train(kept_cfg, tmp_path / "kept")[0])
+    assert kept.info.blend["tfidf_features"] == features
+    np.testing.assert_allclose(kept.scores(texts, langs=langs), s, atol=1e-6)
+    kept_cfg.blend.keep_from = str(tiny_model)
+    with pytest.raises(ConfigError, match="blends no TF-IDF part"):
+        train(kept_cfg, tmp_path / "nothing-to-keep")
+
     cfg.encoder.max_length = 96
     with pytest.raises(ConfigError, match="its max_length differ"):
         train(cfg, tmp_path / "mismatch")

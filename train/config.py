@@ -115,6 +115,9 @@ class BlendSpec:
     tfidf_weight: float = 0.0  # 0 = no blend
     min_language_units: int = 2000
     per_language: bool = False  # one TF-IDF model per language instead of one for all of them
+    # a model folder whose TF-IDF parts (and blend settings) are kept as they are instead of refitted: a
+    # model continued on a few hundred reviewed units keeps the parts it blended before
+    keep_from: str = ""
 
 
 @dataclass

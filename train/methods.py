@@ -86,6 +86,18 @@ def fit_blend(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit]) -> Blend:
     return Blend(parts, cfg.blend.tfidf_weight, cfg.blend.per_language)
 
 
+def kept_blend(directory: str) -> Blend:
+    """The blend of a saved model, TF-IDF parts and settings as they are ([blend] keep_from)."""
+    from clausetag.modeldir import read_info
+    from clausetag.tfidf_store import refuse_pickles
+
+    info = read_info(directory)
+    refuse_pickles(Path(directory))
+    if not info.blend:
+        raise ConfigError(f"[blend] keep_from {directory}: that model blends no TF-IDF part")
+    return Blend.load(Path(directory), info.blend, use_section=bool((info.inputs or {}).get("use_section")))
+
+
 # --- frozen ----------------------------------------------------------------------------------
 
 def build_encoder_classifier(cfg: TrainConfig, taxonomy: Taxonomy) -> EncoderClassifier:

@@ -21,7 +21,7 @@ from clausetag.taxonomy import load_taxonomy
 from clausetag.train.card import model_card
 from clausetag.train.config import TrainConfig
 from clausetag.train.data import build_data
-from clausetag.train.methods import FITTERS, fit_blend, seed_everything
+from clausetag.train.methods import FITTERS, fit_blend, kept_blend, seed_everything
 from clausetag.train.thresholds import ThresholdPolicy, cross_fitted_metrics, fit_thresholds, unit_thresholds
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     tuning = {k: v for k, v in data.validation.items() if k not in cfg.validation.evaluate_only}
     selection = _selection(tuning, cfg.validation.max_units_for_selection, cfg.seed)
     clf = FITTERS[cfg.method](cfg, taxonomy, data.train, selection)
-    blend = fit_blend(cfg, taxonomy, data.train) if cfg.blend.tfidf_weight else None
+    blend = ((kept_blend(cfg.blend.keep_from) if cfg.blend.keep_from else fit_blend(cfg, taxonomy, data.train))
+             if cfg.blend.tfidf_weight else None)
     # a continued model's training time includes the run it continues
     train_minutes = (time.time() - started) / 60 + getattr(clf, "training_log", {}).get("init_train_minutes", 0.0)
 
