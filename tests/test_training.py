@@ -309,6 +309,21 @@ def test_continued_model_with_blend(tiny_model, tmp_path):
         train(cfg, tmp_path / "mismatch")
 
 
+def test_continuing_without_selection_keeps_the_last_step(tiny_model, tmp_path):
+    """With no units to select on ([validation] max_units_for_selection = 0, as train/configs/reviewed.toml
+    continues a model on corrections), the steps taken are the model: not the starting weights."""
+    from clausetag.train.run import train
+
+    cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
+                      {"finetune.init_from": str(tiny_model), "finetune.max_steps": "3", "finetune.lr": "1e-3",
+                       "validation.max_units_for_selection": "0"})
+    path, _ = train(cfg, tmp_path / "continued")
+    continued = load_model(path)
+    assert continued.info.metrics["finetune"]["best_step"] == continued.info.metrics["finetune"]["steps"] == 3
+    texts = ["我们会收集您的手机号码用于注册。", "Kontaktujte nás na e-mailu privacy@example.cz."]
+    assert np.abs(continued.scores(texts) - load_model(tiny_model).scores(texts)).max() > 1e-4
+
+
 def test_continued_model_counts_the_run_that_made_its_weights():
     """Re-fitting a blend (no fine-tuning steps) on a model that was itself only re-fitted counts the
     minutes of the run that fine-tuned the weights, not every re-fit in between."""

@@ -248,6 +248,8 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
             if last:
                 done = True
                 break
+    if not selection:  # nothing to select on: the model after the last step is the model
+        best = {"score": best["score"], "step": step, "state": _trainable_state(model)}
     _load_trainable_state(model, best["state"])
     model.training_log = {"steps": step, "best_step": best["step"], "selection_macro_f1": best["score"],
                           "finetune_minutes": (time.time() - started) / 60}
