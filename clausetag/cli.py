@@ -152,6 +152,8 @@ def label(
                                           "join (auto: the one `ray start` began here); default: start Ray here."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="With --engine ray: scoring workers, each "
                                           "loading the model once (default: one per CPU of the cluster)."),
+    batch_documents: Optional[int] = typer.Option(None, "--batch-documents", min=1, help="With --engine ray: "
+                                                  "documents a worker labels and writes as one partition (default 16)."),
     manifest: list[str] = typer.Option([], "--manifest", help="A file listing documents to label too: one path or "
                                        "address a line (.txt), a path/url column (.csv, .parquet); repeatable."),
 ) -> None:
@@ -166,9 +168,9 @@ def label(
         fail(f"--engine must be local or ray, not {engine!r}")
     if engine == "ray":
         _label_on_ray(inputs, output, fmt, model, backend or "onnx", resume, max_mb, threads, quiet, encoder, lang,
-                      structure, address, workers, manifest)
-    if address is not None or workers is not None:
-        fail("--address and --workers go with --engine ray")
+                      structure, address, workers, manifest, batch_documents)
+    if address is not None or workers is not None or batch_documents is not None:
+        fail("--address, --workers and --batch-documents go with --engine ray")
     if manifest:
         from clausetag.infer.manifest import ManifestError, read_manifest
 
@@ -204,7 +206,7 @@ def label(
 
 
 def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang, structure,
-                  address, workers, manifest) -> None:
+                  address, workers, manifest, batch_documents) -> None:
     """`label --engine ray`: checks, then the Ray engine; ends the command with its exit code."""
     from clausetag.infer.batch import ResumeError
     from clausetag.infer.manifest import ManifestError
@@ -232,7 +234,7 @@ def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, 
         fail(problem)
     try:
         stats = run_ray_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang,
-                              structure, address, workers, manifest)
+                              structure, address, workers, manifest, batch_documents)
     except (ModelError, ResumeError, ManifestError, PartitionError) as e:
         fail(str(e))
     except ConnectionError as e:  # no cluster at --address
@@ -348,7 +350,8 @@ def evaluate(
 
 @app.command()
 def report(
-    labels: Path = typer.Argument(..., help="The JSONL that `clausetag label` wrote."),
+    labels: Path = typer.Argument(..., help="The JSONL that `clausetag label` wrote, or the folder of partitions "
+                                  "`label --engine ray` wrote."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: coverage)."),
     checklist: Optional[Path] = typer.Option(None, "--checklist", help="A disclosure checklist TOML (default: the "
                                              "packaged PIPL Art. 17 / GDPR Art. 13-14 mapping)."),
@@ -399,7 +402,7 @@ def _checked_lang(lang: str | None) -> str | None:
 @app.command()
 def diff(
     old: str = typer.Argument(..., help="The old version: a policy (file or http(s) address), a folder of policies, "
-                              "or the JSONL that `clausetag label` wrote for them."),
+                              "or the JSONL (or --engine ray partition folder) that `clausetag label` wrote for them."),
     new: str = typer.Argument(..., help="The new version(s), likewise; batches are paired by document name."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the diff: .html (a page with every "
                                           "change) or .json."),

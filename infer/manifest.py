@@ -23,7 +23,7 @@ from clausetag.infer.extract import is_url, kind_of
 from clausetag.infer.labeler import PreparedDocument, expand_inputs, prepare_document
 
 MANIFEST_COLUMNS = ("path", "url", "uri")
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 _GLOB = re.compile(r"[*?\[]")
 
 
@@ -33,7 +33,8 @@ class ManifestError(ValueError):
 
 def is_remote(path: str | Path) -> bool:
     """A path on another filesystem (`s3://…`), not a web address (http/https, which the labeler fetches)."""
-    return isinstance(path, str) and bool(_SCHEME.match(path)) and not is_url(path)
+    m = _SCHEME.match(path) if isinstance(path, str) else None
+    return m is not None and m.group(1).lower() not in ("http", "https")
 
 
 def _filesystem(uri: str):
@@ -150,7 +151,7 @@ def list_inputs(inputs: Iterable[str | Path], manifests: Iterable[str | Path] = 
             out += _expand_remote(str(e), unsupported)
         elif not is_url(e) and _GLOB.search(str(e)) and not Path(e).exists():
             matches = sorted(glob.glob(str(e), recursive=True))
-            out += list(expand_inputs(matches, exclude, unsupported)) if matches else [e]
+            out += list(expand_inputs(matches or [e], exclude, unsupported))
         else:
             out += list(expand_inputs([e], exclude, unsupported))
     return out

@@ -25,7 +25,7 @@ from clausetag.infer.batch import (_check_same_model, count_document, document_r
                                    note_inputs, print_counts, tell_problems)
 from clausetag.infer.labeler import (DocumentResult, Labeler, PreparedDocument, default_model_dir, document_ids,
                                      model_record)
-from clausetag.infer.manifest import list_inputs, prepare_input
+from clausetag.infer.manifest import content_sha256, is_remote, list_inputs, prepare_input
 from clausetag.infer.partitions import (META_FILE, drop_documents, partition_files, write_meta, write_partition,
                                         written_documents)
 from clausetag.infer.progress import progress
@@ -44,12 +44,18 @@ def ray_settings() -> dict:
 
 
 def extract_row(row: dict, max_mb: float | None, lang: str | None) -> dict:
-    """Ray task: read, hash and segment one document (the labeler's first step); a document whose content
-    has the hash it had when it was written (`--resume`) is passed on as already done."""
+    """Ray task: read, hash and segment one document (the labeler's first step); a document written before
+    (`--resume`) whose content has the hash it had then is passed on as already done (a web address or an
+    unreadable file, which have no hash, by its id alone, as `run_batch` resumes)."""
+    # columns are strings throughout ("" for none): a column of nulls alone would reach a worker as floats
+    written = row["written_sha"] or None
+    done = {"doc": row["doc"], "sha256": row["written_sha"] or "", "prepared": ""}
+    if row["written"] and not is_remote(row["path"]) and content_sha256(row["path"]) == written:
+        return done  # a local file is hashed before it is read
     prepared, sha = prepare_input(row["path"], max_mb, lang, row["doc"])
-    if row["written_sha"] is not None and sha == row["written_sha"]:
-        return {"doc": row["doc"], "sha256": sha, "prepared": None}
-    return {"doc": row["doc"], "sha256": sha, "prepared": prepared.to_json()}
+    if row["written"] and sha == written:
+        return done
+    return {"doc": row["doc"], "sha256": sha or "", "prepared": prepared.to_json()}
 
 
 class LabelingWorker:
@@ -69,15 +75,15 @@ class LabelingWorker:
                                                  "warnings", "partition")}
         records: list[dict] = []
         for doc, sha, prepared in zip(batch["doc"], batch["sha256"], batch["prepared"]):
-            if prepared is None:
+            if not prepared:
                 result, status = DocumentResult(str(doc), None), SKIPPED
             else:
                 result = self.labeler.label_prepared(PreparedDocument.from_json(prepared))
                 status = FAILED if result.error else LABELED
                 out = document_records(result, self.labeler.labels, self.model)
-                out[-1]["sha256"] = None if sha is None else str(sha)
+                out[-1]["sha256"] = str(sha) or None
                 records += out
-            for key, value in (("doc", result.doc), ("path", result.path), ("status", status),
+            for key, value in (("doc", result.doc), ("path", result.path or ""), ("status", status),
                                ("units", len(result.predictions)), ("incomplete", result.incomplete),
                                ("error", result.error or ""), ("warnings", json.dumps(result.warnings))):
                 rows[key].append(value)
@@ -95,16 +101,19 @@ class LabelingWorker:
             os._exit(1)
 
 
+def _crash_env() -> dict:
+    """The test hook's variables (CRASH_AFTER), passed on to the workers when the driver has them."""
+    env = {k: os.environ[k] for k in (CRASH_AFTER, CRASH_MARKER) if k in os.environ}
+    return {"runtime_env": {"env_vars": env}} if env else {}
+
+
 def _connect(address: str | None, workers: int | None) -> None:
     """Join the cluster at `address`, or start Ray on this machine (unless this process already has)."""
     import ray
 
     if ray.is_initialized():
         return
-    crash_env = {k: os.environ[k] for k in (CRASH_AFTER, CRASH_MARKER) if k in os.environ}
-    runtime_env = {"env_vars": crash_env} if crash_env else None
-    kwargs = dict(logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False,
-                  runtime_env=runtime_env)
+    kwargs = dict(logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False)
     if address:
         ray.init(address=address, **kwargs)
     else:
@@ -165,9 +174,17 @@ def _prepare_output(output: Path, resume: bool, labels: list[str], model: dict):
     written = written_documents(output)
     if written.model:
         _check_same_model(output, [{"type": SUMMARY_RECORD, "model": written.model}], model)
+    output.mkdir(parents=True, exist_ok=True)
+    return _drop_duplicates(output, labels, written)
+
+
+def _drop_duplicates(output: Path, labels: list[str], written=None):
+    """Keep one copy of each document, the newest: a run stopped between writing a changed document again
+    and dropping its old rows, or a killed driver's last batch written after the resumed run had looked,
+    leaves two."""
+    written = written or written_documents(output)
     for path, docs in written.duplicates.items():
         drop_documents(path, docs, labels)
-    output.mkdir(parents=True, exist_ok=True)
     return written_documents(output) if written.duplicates else written
 
 
@@ -200,7 +217,8 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
     _connect(address, workers)
     _quiet_ray_data()
     workers, threads, worker_cpus, extract_cpus = _worker_resources(workers, threads, local=address is None)
-    rows = [{"path": str(p), "doc": d, "written_sha": written.documents[d][0] if d in written.documents else None}
+    rows = [{"path": str(p), "doc": d, "written": d in written.documents,
+             "written_sha": (written.documents[d][0] if d in written.documents else None) or ""}
             for p, d in zip(paths, ids)]
     replaced: dict[Path, set[str]] = {}
     bar = progress(len(paths), quiet, defaults()["labeler"]["progress_every_s"])
@@ -212,7 +230,8 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
                                 num_cpus=worker_cpus, batch_format="numpy",
                                 fn_constructor_kwargs={"output": str(output), "fmt": fmt, "model_dir": str(model_dir),
                                                        "backend": backend, "threads": threads, "encoder": encoder,
-                                                       "structure": structure})
+                                                       "structure": structure},
+                                **_crash_env())
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
                 for i, doc in enumerate(batch["doc"]):
                     status = batch["status"][i]
@@ -231,6 +250,7 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
     for path, docs in replaced.items():  # a changed document's old rows, now that its new ones are written
         if path.exists():
             drop_documents(path, docs, labels)
+    _drop_duplicates(output, labels)
     write_meta(output, {"labels": labels, "model": model, "format": fmt, "documents": stats["documents"],
                         "labeled": stats["labeled"], "failed": stats["failed"], "units": stats["units"],
                         "engine": "ray", "workers": workers})
@@ -240,11 +260,11 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
 
 def ray_missing() -> str | None:
     """Why the Ray engine cannot run here (None when it can)."""
-    try:
-        import pyarrow  # noqa: F401
-        import ray.data  # noqa: F401
-    except ImportError as e:
-        return (f"--engine ray needs Ray Data and pyarrow ({e.name} is not installed): "
+    from importlib.util import find_spec
+
+    missing = [name for name in ("ray", "pyarrow") if find_spec(name) is None]
+    if missing:
+        return (f"--engine ray needs Ray Data and pyarrow ({', '.join(missing)} not installed): "
                 "pip install 'clausetag[ray]'")
     return None
 
