@@ -14,9 +14,10 @@ cost (interpreter, model load, Ray start), so that the steady rate (units per se
 known apart from it.
 
 Projection: a 1-million-policy job on N nodes of C cores = policies x units per policy (the CAPP-130 mean)
-/ (the single-machine rate per core x C x N x (1 - the engine's overhead at 2 workers)) + the Ray run's
-fixed cost; output size = Parquet bytes per unit measured here x units. It assumes the rate per core holds
-on more cores (each worker a process of its own, no shared state but the input and output filesystem).
+/ (the best single-machine steady rate per thread it used x C x N) x (1 + the engine's steady overhead in
+the last Ray configuration) + that run's fixed cost; output size = Parquet bytes per unit measured here x
+units. It assumes the rate per core holds on more cores (each worker a process of its own, sharing
+nothing but the input and output filesystems).
 
 Where the fixed cost is more than two thirds of a run, the steady rate is not known apart from it and the
 whole run's rate stands in. `--repeat N` runs the configurations in turn N times and keeps each one's
@@ -109,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--units-per-doc", type=int, default=12)
     ap.add_argument("--model", default="models/fast")
     ap.add_argument("--backend", default="torch", help="torch or onnx, for every configuration")
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    ap.add_argument("--local-threads", type=int, nargs="+", default=[0],
+                    help="single-machine runs with these --threads (0: all cores, the default)")
     ap.add_argument("--nodes", type=int, nargs="+", default=[1, 4, 16, 64])
     ap.add_argument("--cores-per-node", type=int, default=16)
     ap.add_argument("--policies", type=int, default=1_000_000)
@@ -128,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         one.mkdir()
         n = make_documents(docs, args.docs, args.units_per_doc)
         (one / "one.txt").write_text("We collect your e-mail address to send you our newsletter.\n", encoding="utf-8")
-        configs = {"local": (["--engine", "local"], "out.jsonl")}
+        configs = {}
+        for t in args.local_threads:
+            configs["local" + (f", {t} thread{'s' if t > 1 else ''}" if t else "")] = (
+                ["--engine", "local"] + (["--threads", str(t)] if t else []), f"out{t}.jsonl")
         for w in args.workers:
             configs[f"ray, {w} worker{'s' if w > 1 else ''}"] = (["--engine", "ray", "--workers", str(w)], f"ray{w}")
         trials: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
@@ -152,17 +158,19 @@ def main(argv: list[str] | None = None) -> int:
                           "fixed_seconds_all": [round(t[1], 1) for t in trials[name]]}
             print(f"{name}: {seconds:.1f} s ({fixed:.1f} s fixed), {documents} documents, {units} units, "
                   f"{runs[name]['documents_per_hour']} documents/hour", file=sys.stderr)
-    local = runs["local"]
     steady = lambda r: r["units_per_second_steady"] or r["units"] / r["seconds"]  # noqa: E731
+    local_names = [name for name in runs if name.startswith("local")]
+    local = min((runs[name] for name in local_names), key=lambda r: r["seconds"])  # the best single-machine run
     for name, r in runs.items():
         r["overhead_percent"] = round((r["seconds"] / local["seconds"] - 1) * 100, 1)
         r["steady_overhead_percent"] = round((steady(local) / steady(r) - 1) * 100, 1)
     _, units_per_policy = policy_units()
-    per_core = steady(local) / cores
-    ray_runs = [r for name, r in runs.items() if name != "local"]
+    local_threads = dict(zip(local_names, args.local_threads))
+    per_core = max(steady(runs[n]) / (local_threads[n] or cores) for n in local_names)
+    ray_runs = [r for name, r in runs.items() if not name.startswith("local")]
     widest = ray_runs[-1] if ray_runs else local
     overhead = max(0.0, widest["steady_overhead_percent"] / 100)
-    parquet = [r for name, r in runs.items() if name != "local"]
+    parquet = ray_runs
     bytes_per_unit = parquet[-1]["output_bytes"] / parquet[-1]["units"] if parquet else None
     total_units = args.policies * units_per_policy
     projection = []

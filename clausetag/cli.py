@@ -241,6 +241,11 @@ def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, 
         fail(f"--address {address}: cannot join the Ray cluster ({e})")
     except OSError as e:
         fail(f"{e.filename or output}: {e.strerror or e}; the partitions written so far are kept (--resume)")
+    except Exception as e:  # Ray's own errors (a cluster lost, a worker that cannot start): one line, not a traceback
+        if not type(e).__module__.startswith("ray"):
+            raise
+        fail(f"the Ray job stopped ({type(e).__name__}: {' '.join(str(e).split())[:300]}); the partitions written "
+             "so far are kept: run the command again with --resume")
     raise typer.Exit(1 if stats["failed"] or stats["incomplete"] else 0)
 
 
