@@ -115,9 +115,24 @@ def _connect(address: str | None, workers: int | None) -> None:
         return
     kwargs = dict(logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False)
     if address:
+        _check_reachable(address)
         ray.init(address=address, **kwargs)
     else:
         ray.init(num_cpus=os.cpu_count(), **kwargs)
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A HOST:PORT address that nothing answers at fails at once (Ray itself would retry for minutes)."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # `auto`, or a form Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise ConnectionError(f"nothing answers at {host}:{port} ({e.strerror or e}); start the head with "
+                              "`ray start --head` and give the address it prints") from None
 
 
 def _quiet_ray_data() -> None:
@@ -200,6 +215,8 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
 
     model_dir = Path(model_dir).absolute() if model_dir else default_model_dir().absolute()
     labels, model = _model_for_workers(model_dir, backend, encoder, structure)
+    _connect(address, workers)  # before the output is touched: an address that does not answer changes nothing
+    _quiet_ray_data()
     unsupported: list = []
     paths = list_inputs(inputs, manifests, exclude=[output], unsupported=unsupported)
     ids = document_ids(paths)
@@ -214,8 +231,6 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
             stats["documents"] += 1
             count_document(stats, failed, False, units)
     batch_documents = batch_documents or ray_settings()["batch_documents"]
-    _connect(address, workers)
-    _quiet_ray_data()
     workers, threads, worker_cpus, extract_cpus = _worker_resources(workers, threads, local=address is None)
     rows = [{"path": str(p), "doc": d, "written": d in written.documents,
              "written_sha": (written.documents[d][0] if d in written.documents else None) or ""}

@@ -257,3 +257,21 @@ def test_the_command_checks_its_options_before_starting_ray(tmp_path):
         r = run(tmp_path / "p.txt", *args)
         assert r.exit_code == 2 and "Traceback" not in r.stderr, r.stderr
         assert r.stderr.startswith("clausetag: error:") and words in r.stderr, r.stderr
+
+
+def test_an_address_where_no_cluster_answers_is_one_line_and_leaves_the_output_alone(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens at
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "p.txt").write_text(GOOD, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "part-0.parquet").write_bytes(b"an earlier run's")
+    r = subprocess.run([sys.executable, "-m", "clausetag.cli", "label", str(tmp_path / "p.txt"), "-o", str(out),
+                        "--engine", "ray", "--address", f"127.0.0.1:{port}", "-m", str(MODEL)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith(f"clausetag: error: --address 127.0.0.1:{port}: cannot join")
+    assert (out / "part-0.parquet").read_bytes() == b"an earlier run's"
