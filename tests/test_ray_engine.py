@@ -67,13 +67,33 @@ def mixed(tmp_path_factory, seeds_dir):
 
 
 @pytest.fixture(scope="module")
-def reference(mixed, tmp_path_factory):
-    """`clausetag label`'s records of the mixed folder (one machine, in this process)."""
+def everything(mixed, seeds_dir, tmp_path_factory):
+    """`clausetag label`'s records of the mixed folder and the seed policies (one machine, in this process)."""
     from clausetag.infer.batch import run_batch
 
     out = tmp_path_factory.mktemp("local") / "local.jsonl"
-    stats = run_batch([mixed[0]], out, model_dir=MODEL, backend="torch", quiet=True)
+    stats = run_batch([mixed[0], seeds_dir], out, model_dir=MODEL, backend="torch", quiet=True)
     return out, [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()], stats
+
+
+@pytest.fixture(scope="module")
+def reference(everything, seeds_dir, tmp_path_factory):
+    """The mixed folder's part of `everything` (its documents' ids are the same labeled alone: no name of
+    the one is a name of the other), as a JSONL file, its records and counts."""
+    seeds = {p.name for p in seeds_dir.iterdir()}
+    kept, document = [], []
+    for r in everything[1]:
+        document.append(r)
+        if r["type"] == "summary":
+            kept += document if r["doc"] not in seeds else []
+            document = []
+    out = tmp_path_factory.mktemp("local") / "mixed.jsonl"
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
+    summaries = [r for r in kept if r["type"] == "summary"]
+    failed = sum(bool(r["errors"]) for r in summaries)
+    stats = {"documents": len(summaries), "failed": failed, "labeled": len(summaries) - failed,
+             "units": sum(r["units"] for r in summaries)}
+    return out, kept, stats
 
 
 def ray_records(folder: Path) -> list[dict]:
@@ -95,18 +115,19 @@ def label_on_ray(inputs, out, **kwargs):
     return run_ray_batch([str(i) for i in inputs], out, **kwargs)
 
 
-def test_a_distributed_run_writes_every_record_of_a_single_machine_run(cluster, mixed, reference, capfd):
+def test_a_distributed_run_writes_every_record_of_a_single_machine_run(cluster, mixed, seeds_dir, everything,
+                                                                      capfd):
     folder, failing = mixed
-    out = folder.parent / "ray-out"
-    stats = label_on_ray([folder], out, workers=2, batch_documents=2)
+    out = folder.parent / "everything"
+    stats = label_on_ray([folder, seeds_dir], out, workers=2, batch_documents=3)
     err = capfd.readouterr().err
     records = ray_records(out)
-    assert comparable(records) == comparable(reference[1])
+    assert comparable(records) == comparable(everything[1])  # every record, scores included
     # every input accounted for, as on one machine: documents in = labeled + failed, printed at the end
-    local = reference[2]
+    local = everything[2]
     assert (stats["documents"], stats["labeled"], stats["failed"], stats["units"]) == \
-        (local["documents"], local["labeled"], local["failed"], local["units"]) == (8, 5, 3, stats["units"])
-    assert "clausetag: 8 documents: 5 labeled, 3 failed" in err
+        (local["documents"], local["labeled"], local["failed"], local["units"]) == (13, 10, 3, stats["units"])
+    assert "clausetag: 13 documents: 10 labeled, 3 failed" in err
     errors = {r["doc"]: r["error"] for r in records if r["type"] == "error"}
     assert set(errors) == set(failing)
     for doc, word in failing.items():  # an error row and a stderr line naming the file
@@ -116,31 +137,32 @@ def test_a_distributed_run_writes_every_record_of_a_single_machine_run(cluster, 
     # each summary holds the hash of the content it labeled (what --resume compares)
     for r in records:
         if r["type"] == "summary" and r["doc"] not in ("link.txt",):
-            path = folder / r["doc"]
+            path = Path(r["path"])
             assert r["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert len(partition_files(out)) == 4  # 8 documents, 2 a batch, one partition a batch
+    assert len(partition_files(out)) == 5  # 13 documents, 3 a batch, one partition a batch
     assert not [f for f in out.iterdir() if f.name.startswith(".")]  # no temporary file left
 
 
-def test_report_and_diff_read_the_partition_folder_as_the_jsonl(cluster, mixed, reference, tmp_path):
+def test_report_and_diff_read_the_partition_folder_as_the_jsonl(cluster, mixed, seeds_dir, everything, tmp_path):
     from clausetag.reports.coverage import compute_coverage, read_labels, to_json
     from clausetag.reports.diff import diff_versions, is_label_output, read_versions
 
-    out = mixed[0].parent / "ray-out"
+    out = mixed[0].parent / "everything"  # the first test's output
     if not out.is_dir():
-        label_on_ray([mixed[0]], out, workers=2, batch_documents=2)
+        label_on_ray([mixed[0], seeds_dir], out, workers=2, batch_documents=3)
+    reference = everything
     by_doc = lambda cov: sorted(to_json(cov)["policies"], key=lambda p: p["doc"])  # noqa: E731
     from_folder, from_jsonl = read_labels(out), read_labels(reference[0])
     assert from_folder.labels == from_jsonl.labels
     assert by_doc(compute_coverage(from_folder)) == by_doc(compute_coverage(from_jsonl))
     assert is_label_output(out) and not is_label_output(mixed[0])
     d = diff_versions(read_versions(reference[0]), read_versions(out))
-    assert len(d.diffs) == 5 and not any(x.changes for x in d.diffs) and not d.only_old and not d.only_new
+    assert len(d.diffs) == 10 and not any(x.changes for x in d.diffs) and not d.only_old and not d.only_new
     assert sum(x.unchanged for x in d.diffs) == reference[2]["units"]
     # the command itself
     r = subprocess.run([sys.executable, "-m", "clausetag.cli", "report", str(out), "-o", str(tmp_path / "rep")],
                        capture_output=True, text=True)
-    assert r.returncode == 0 and "policies (5 labeled, 3 failed)" in r.stdout, r.stderr
+    assert r.returncode == 0 and "13 policies (10 labeled, 3 failed)" in r.stdout, r.stderr
 
 
 def test_a_worker_lost_mid_job_is_restarted_without_lost_or_duplicate_documents(cluster, mixed, reference,
@@ -275,3 +297,40 @@ def test_an_address_where_no_cluster_answers_is_one_line_and_leaves_the_output_a
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith(f"clausetag: error: --address 127.0.0.1:{port}: cannot join")
     assert (out / "part-0.parquet").read_bytes() == b"an earlier run's"
+
+
+def _summary(doc: str, sha: str, model: dict | None = None) -> list[dict]:
+    model = model or {"name": "m", "created": "2026-12-01", "path": "/m", "structure_rules": True}
+    return [{"type": "unit", "doc": doc, "id": f"{doc}#00000", "start": 0, "end": 4, "lang": "en", "section": None,
+             "heading": False, "text": f"{doc} {sha}", "labels": ["other"], "basis": "model", "scores": {"other": 0.9}},
+            {"type": "summary", "doc": doc, "path": f"/in/{doc}", "units": 1, "languages": ["en"],
+             "label_counts": {"other": 1}, "errors": [], "warnings": [], "model": model, "sha256": sha}]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_a_document_written_twice_keeps_its_newest_copy(tmp_path, fmt):
+    """A run stopped between writing a changed document again and dropping its old rows leaves two copies;
+    the next run keeps the newest, and the other documents of the older partition stay."""
+    from clausetag.infer.partitions import write_partition, written_documents
+    from clausetag.infer.ray_engine import _drop_duplicates
+
+    old = write_partition(tmp_path, _summary("a.txt", "old") + _summary("b.txt", "b"), fmt, ["other"])
+    os.utime(old, (1, 1))
+    write_partition(tmp_path, _summary("a.txt", "new"), fmt, ["other"])
+    assert written_documents(tmp_path).duplicates == {old: {"a.txt"}}
+    written = _drop_duplicates(tmp_path, ["other"])
+    assert not written.duplicates and {d: sha for d, (sha, _) in written.documents.items()} == {"a.txt": "new", "b.txt": "b"}
+    texts = sorted(r["text"] for r in ray_records(tmp_path) if r["type"] == "unit")
+    assert texts == ["a.txt new", "b.txt b"]
+
+
+def test_resuming_with_another_model_is_refused(tmp_path):
+    from clausetag.infer.batch import ResumeError
+    from clausetag.infer.partitions import write_partition
+    from clausetag.infer.ray_engine import _prepare_output
+
+    write_partition(tmp_path, _summary("a.txt", "x"), "parquet", ["other"])
+    other = {"name": "fast", "created": "2026-12-05", "path": "/fast", "structure_rules": True}
+    with pytest.raises(ResumeError, match="labeled by the model 'm'"):
+        _prepare_output(tmp_path, True, ["other"], other)
+    assert partition_files(tmp_path)  # nothing removed
