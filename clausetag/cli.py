@@ -125,8 +125,9 @@ def corpora(
 
 @app.command()
 def label(
-    inputs: list[str] = typer.Argument(..., help="Files or directories (.txt .md .html .pdf .docx, or .jsonl of "
-                                       "units), http(s) addresses of policies; - reads standard input."),
+    inputs: Optional[list[str]] = typer.Argument(None, help="Files or directories (.txt .md .html .pdf .docx, or "
+                                                 ".jsonl of units), http(s) addresses of policies; - reads standard "
+                                                 "input. May be left out with --manifest."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl, csv or html (default: from -o's "
                                       "suffix, .csv or .html; otherwise jsonl); with --engine ray parquet (the "
@@ -164,6 +165,9 @@ def label(
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem, input_overwrite_problem
 
+    inputs = list(inputs or [])
+    if not inputs and not manifest:
+        fail("nothing to label: give files, folders or web addresses, or --manifest FILE")
     if engine not in ("local", "ray"):
         fail(f"--engine must be local or ray, not {engine!r}")
     if engine == "ray":

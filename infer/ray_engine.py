@@ -215,14 +215,14 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
 
     model_dir = Path(model_dir).absolute() if model_dir else default_model_dir().absolute()
     labels, model = _model_for_workers(model_dir, backend, encoder, structure)
-    _connect(address, workers)  # before the output is touched: an address that does not answer changes nothing
-    _quiet_ray_data()
     unsupported: list = []
     paths = list_inputs(inputs, manifests, exclude=[output], unsupported=unsupported)
     ids = document_ids(paths)
     stats = new_stats(len(paths), len(unsupported))
-    note_inputs(inputs, paths, [u if isinstance(u, Path) else PurePosixPath(u) for u in unsupported])
+    note_inputs(list(inputs) + list(manifests), paths, [u if isinstance(u, Path) else PurePosixPath(u) for u in unsupported])
     output = output.absolute()
+    _connect(address, workers)  # before the output is touched: an address that does not answer changes nothing
+    _quiet_ray_data()
     written = _prepare_output(output, resume, labels, model)
     names = set(ids)
     for doc, (units, failed) in written.counts.items():

@@ -275,7 +275,8 @@ def test_the_command_checks_its_options_before_starting_ray(tmp_path):
                         (["--engine", "ray", "-o", tmp_path / "o", "--format", "csv"], "parquet or jsonl"),
                         (["--engine", "ray", "-o", tmp_path / "full"], "other files in it"),
                         (["--engine", "spark"], "local or ray"),
-                        (["-o", tmp_path / "o.jsonl", "--workers", "2"], "go with --engine ray")):
+                        (["-o", tmp_path / "o.jsonl", "--workers", "2"], "go with --engine ray"),
+                        (["-o", tmp_path / "o.jsonl", "--manifest", tmp_path / "none.txt"], "none.txt: cannot read the manifest")):
         r = run(tmp_path / "p.txt", *args)
         assert r.exit_code == 2 and "Traceback" not in r.stderr, r.stderr
         assert r.stderr.startswith("clausetag: error:") and words in r.stderr, r.stderr
@@ -334,3 +335,25 @@ def test_resuming_with_another_model_is_refused(tmp_path):
     with pytest.raises(ResumeError, match="labeled by the model 'm'"):
         _prepare_output(tmp_path, True, ["other"], other)
     assert partition_files(tmp_path)  # nothing removed
+
+
+def test_a_manifest_on_either_engine_and_a_missing_one(tmp_path):
+    """`--manifest` adds its documents to the inputs on one machine as on Ray; a manifest that cannot be read
+    is one line, before any model or Ray starts."""
+    from typer.testing import CliRunner
+
+    from clausetag.cli import app
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "p.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "docs" / "q.txt").write_text(OTHER, encoding="utf-8")
+    (tmp_path / "list.txt").write_text("docs/q.txt\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    r = CliRunner().invoke(app, ["label", str(tmp_path / "docs" / "p.txt"), "--manifest", str(tmp_path / "list.txt"),
+                                 "-o", str(out), "-m", str(MODEL), "-q"])
+    assert r.exit_code == 0, r.stderr
+    docs = [json.loads(l)["doc"] for l in out.read_text(encoding="utf-8").splitlines() if '"summary"' in l]
+    assert docs == ["p.txt", "q.txt"]
+    r = CliRunner().invoke(app, ["label", "--manifest", str(tmp_path / "gone.csv"), "-o", str(tmp_path / "o"),
+                                 "--engine", "ray", "-m", str(MODEL)])
+    assert r.exit_code == 2 and r.stderr.strip() == f"clausetag: error: {tmp_path / 'gone.csv'}: cannot read the manifest (No such file or directory)", r.stderr
