@@ -125,13 +125,16 @@ def corpora(
 
 @app.command()
 def label(
-    inputs: list[str] = typer.Argument(..., help="Files or directories (.txt .md .html .pdf .docx, or .jsonl of "
-                                       "units), http(s) addresses of policies; - reads standard input."),
+    inputs: Optional[list[str]] = typer.Argument(None, help="Files or directories (.txt .md .html .pdf .docx, or "
+                                                 ".jsonl of units), http(s) addresses of policies; - reads standard "
+                                                 "input. May be left out with --manifest."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl, csv or html (default: from -o's "
-                                      "suffix, .csv or .html; otherwise jsonl)."),
+                                      "suffix, .csv or .html; otherwise jsonl); with --engine ray parquet (the "
+                                      "default) or jsonl partitions in the folder -o."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
-    backend: str = typer.Option("torch", help="torch, or onnx (int8, exported once and cached beside the model)."),
+    backend: Optional[str] = typer.Option(None, help="torch, or onnx (int8, exported once and cached beside the "
+                                          "model); default torch, with --engine ray onnx."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted batch into the same output."),
     max_mb: Optional[float] = typer.Option(None, "--max-mb", help="Refuse files larger than this (default 20)."),
     threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
@@ -144,6 +147,16 @@ def label(
                                              "most of their sections' units carry, and list items without a clause "
                                              "that of their lead-in (the default); --no-structure: every label is "
                                              "the model's own."),
+    engine: str = typer.Option("local", "--engine", help="local (this process), or ray: distributed with Ray "
+                               "Data into a folder of partitions (pip install 'clausetag[ray]'; docs/cluster.md)."),
+    address: Optional[str] = typer.Option(None, "--address", help="With --engine ray: the running Ray cluster to "
+                                          "join (auto: the one `ray start` began here); default: start Ray here."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="With --engine ray: scoring workers, each "
+                                          "loading the model once (default: one per CPU of the cluster)."),
+    batch_documents: Optional[int] = typer.Option(None, "--batch-documents", min=1, help="With --engine ray: "
+                                                  "documents a worker labels and writes as one partition (default 16)."),
+    manifest: list[str] = typer.Option([], "--manifest", help="A file listing documents to label too: one path or "
+                                       "address a line (.txt), a path/url column (.csv, .parquet); repeatable."),
 ) -> None:
     """Label every sentence of the given policies. Exit code 1 if any document failed or had unreadable parts."""
     from clausetag.infer.batch import ResumeError, run_batch
@@ -152,6 +165,24 @@ def label(
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem, input_overwrite_problem
 
+    inputs = list(inputs or [])
+    if not inputs and not manifest:
+        fail("nothing to label: give files, folders or web addresses, or --manifest FILE")
+    if engine not in ("local", "ray"):
+        fail(f"--engine must be local or ray, not {engine!r}")
+    if engine == "ray":
+        _label_on_ray(inputs, output, fmt, model, backend or "onnx", resume, max_mb, threads, quiet, encoder, lang,
+                      structure, address, workers, manifest, batch_documents)
+    if address is not None or workers is not None or batch_documents is not None:
+        fail("--address, --workers and --batch-documents go with --engine ray")
+    if manifest:
+        from clausetag.infer.manifest import ManifestError, read_manifest
+
+        try:
+            inputs = list(inputs) + [e for m in manifest for e in read_manifest(m)]
+        except ManifestError as e:
+            fail(str(e))
+    backend = backend or "torch"
     fmt = format_for(output, fmt)
     if fmt not in FORMATS:
         fail(f"--format must be jsonl, csv or html, not {fmt!r}")
@@ -175,6 +206,50 @@ def label(
         kept = output is not None and partial_path(output).is_file()
         fail(f"{e.filename or output}: {e.strerror or e}"
              + (f"; the finished documents are in {partial_path(output)} (--resume)" if kept else ""))
+    raise typer.Exit(1 if stats["failed"] or stats["incomplete"] else 0)
+
+
+def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang, structure,
+                  address, workers, manifest, batch_documents) -> None:
+    """`label --engine ray`: checks, then the Ray engine; ends the command with its exit code."""
+    from clausetag.infer.batch import ResumeError
+    from clausetag.infer.manifest import ManifestError
+    from clausetag.infer.partitions import PARTITION_FORMATS, PartitionError, is_partition_folder
+    from clausetag.modeldir import ModelError
+    from clausetag.output_paths import folder_output_problem
+
+    fmt = fmt or "parquet"
+    if fmt not in PARTITION_FORMATS:
+        fail(f"--engine ray writes parquet or jsonl partitions, not {fmt!r}")
+    if output is None:
+        fail("--engine ray needs -o FOLDER (the partitions are written there)")
+    if problem := folder_output_problem(output):
+        fail(problem)
+    if output.is_dir() and any(output.iterdir()) and not is_partition_folder(output):
+        fail(f"{output}: is a folder with other files in it; give a new or empty folder for the partitions")
+    if any(str(p) == "-" for p in inputs):
+        fail("--engine ray cannot read standard input (-); give files, folders or a --manifest")
+    lang, backend = _checked_lang(lang), _checked_backend(backend)
+    if max_mb is not None and max_mb <= 0:
+        fail(f"--max-mb must be above 0, not {max_mb:g}")
+    from clausetag.infer.ray_engine import ray_missing, run_ray_batch
+
+    if problem := ray_missing():
+        fail(problem)
+    try:
+        stats = run_ray_batch(inputs, output, fmt, model, backend, resume, max_mb, threads, quiet, encoder, lang,
+                              structure, address, workers, manifest, batch_documents)
+    except (ModelError, ResumeError, ManifestError, PartitionError) as e:
+        fail(str(e))
+    except ConnectionError as e:  # no cluster at --address
+        fail(f"--address {address}: cannot join the Ray cluster ({e})")
+    except OSError as e:
+        fail(f"{e.filename or output}: {e.strerror or e}; the partitions written so far are kept (--resume)")
+    except Exception as e:  # Ray's own errors (a cluster lost, a worker that cannot start): one line, not a traceback
+        if not type(e).__module__.startswith("ray"):
+            raise
+        fail(f"the Ray job stopped ({type(e).__name__}: {' '.join(str(e).split())[:300]}); the partitions written "
+             "so far are kept: run the command again with --resume")
     raise typer.Exit(1 if stats["failed"] or stats["incomplete"] else 0)
 
 
@@ -289,7 +364,8 @@ def evaluate(
 
 @app.command()
 def report(
-    labels: Path = typer.Argument(..., help="The JSONL that `clausetag label` wrote."),
+    labels: Path = typer.Argument(..., help="The JSONL that `clausetag label` wrote, or the folder of partitions "
+                                  "`label --engine ray` wrote."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: coverage)."),
     checklist: Optional[Path] = typer.Option(None, "--checklist", help="A disclosure checklist TOML (default: the "
                                              "packaged PIPL Art. 17 / GDPR Art. 13-14 mapping)."),
@@ -446,7 +522,7 @@ def _checked_lang(lang: str | None) -> str | None:
 @app.command()
 def diff(
     old: str = typer.Argument(..., help="The old version: a policy (file or http(s) address), a folder of policies, "
-                              "or the JSONL that `clausetag label` wrote for them."),
+                              "or the JSONL (or --engine ray partition folder) that `clausetag label` wrote for them."),
     new: str = typer.Argument(..., help="The new version(s), likewise; batches are paired by document name."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the diff: .html (a page with every "
                                           "change) or .json."),

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from clausetag.infer.extract import supported_suffixes
-from clausetag.infer.labeler import Labeler, document_ids, expand_inputs, prediction_record
+from clausetag.infer.labeler import DocumentResult, Labeler, document_ids, expand_inputs, prediction_record
 from clausetag.infer.output import PartialWriter, completed_records, finalize, partial_path
 from clausetag.infer.progress import progress
 from clausetag.records import SUMMARY_RECORD
@@ -22,6 +22,14 @@ def _note_unsupported(files: list[Path], shown: int = 5) -> None:
     print(f"clausetag: note: left out {counted(len(files), 'file')} in the folders given, not a supported type "
           f"({' '.join(suffixes)}): {names}. Supported: {' '.join(supported_suffixes())}; "
           "a file named on the command line is read as text whatever its suffix.", file=sys.stderr)
+
+
+def note_inputs(inputs, paths: list, unsupported: list) -> None:
+    """Notes on stderr: files of the folders given that are not read; no documents at all."""
+    if unsupported:
+        _note_unsupported(unsupported)
+    if not paths:  # an empty folder, or one of other files only: said, though not an error (a nightly run may find none)
+        print(f"clausetag: warning: no documents to label in {', '.join(str(i) for i in inputs)}", file=sys.stderr)
 
 
 class ResumeError(ValueError):
@@ -59,12 +67,8 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
     own = [output, partial_path(output)] if output is not None else []
     paths = list(expand_inputs(inputs, exclude=own, unsupported=unsupported))
     ids = document_ids(paths)
-    stats = {"documents": len(paths), "labeled": 0, "failed": 0, "units": 0, "skipped": 0, "earlier": 0,
-             "unsupported": len(unsupported), "incomplete": 0}
-    if unsupported:
-        _note_unsupported(unsupported)
-    if not paths:  # an empty folder, or one of other files only: said, though not an error (a nightly run may find none)
-        print(f"clausetag: warning: no documents to label in {', '.join(str(i) for i in inputs)}", file=sys.stderr)
+    stats = new_stats(len(paths), len(unsupported))
+    note_inputs(inputs, paths, unsupported)
     writer = None
     done: set[str] = set()
     if output is not None:
@@ -89,18 +93,9 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
                 bar.update(1)
                 continue
             result = labeler.label_document(path, max_mb, lang, doc_id)
-            records = [prediction_record(p) for p in result.predictions]
-            for warning in result.warnings:
-                print(f"clausetag: warning: {warning}", file=sys.stderr)
-            if result.error:
-                print(f"clausetag: error: {result.error}", file=sys.stderr)
-                records.append(result.error_record())
-                stats["failed"] += 1
-            else:
-                stats["labeled"] += 1
-                stats["incomplete"] += result.incomplete
-            stats["units"] += len(result.predictions)
-            records.append(result.summary(labeler.labels, model))
+            records = document_records(result, labeler.labels, model)
+            tell_problems(result.warnings, result.error)
+            count_document(stats, result.error is not None, result.incomplete, len(result.predictions))
             if writer:
                 writer.write_document(records)
             else:
@@ -115,6 +110,41 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
     if output is not None:
         meta = {"model": str(labeler.model.path), "documents": stats["documents"]}
         finalize(partial_path(output), output, fmt, labeler.labels, meta)
+    print_counts(stats, quiet)
+    return stats
+
+
+def new_stats(documents: int, unsupported: int) -> dict:
+    """A batch's counts (`run_batch`'s return value; the Ray engine's too)."""
+    return {"documents": documents, "labeled": 0, "failed": 0, "units": 0, "skipped": 0, "earlier": 0,
+            "unsupported": unsupported, "incomplete": 0}
+
+
+def document_records(result: DocumentResult, labels: list[str], model: dict) -> list[dict]:
+    """A document's records in output order: its units, its error (if it failed), its summary."""
+    records = [prediction_record(p) for p in result.predictions]
+    if result.error:
+        records.append(result.error_record())
+    records.append(result.summary(labels, model))
+    return records
+
+
+def tell_problems(warnings: list[str], error: str | None) -> None:
+    """A document's warnings and error on stderr, one line each."""
+    for warning in warnings:
+        print(f"clausetag: warning: {warning}", file=sys.stderr)
+    if error:
+        print(f"clausetag: error: {error}", file=sys.stderr)
+
+
+def count_document(stats: dict, failed: bool, incomplete: bool, units: int) -> None:
+    stats["failed" if failed else "labeled"] += 1
+    stats["incomplete"] += bool(incomplete) and not failed
+    stats["units"] += units
+
+
+def print_counts(stats: dict, quiet: bool) -> None:
+    """The closing line: documents in = labeled + failed (+ already done), units."""
     if not quiet or stats["failed"] or stats["incomplete"]:  # the counts are part of the error report, so --quiet keeps them then
         resumed = f"; {stats['skipped']} already done" if stats["skipped"] else ""
         if stats["earlier"]:
@@ -122,4 +152,3 @@ def run_batch(inputs, output: Path | None, fmt: str = "jsonl", model_dir=None, b
         partly = f" ({stats['incomplete']} of them with unreadable parts)" if stats["incomplete"] else ""
         print(f"clausetag: {counted(stats['documents'], 'document')}: {stats['labeled']} labeled{partly}, "
               f"{stats['failed']} failed ({counted(stats['units'], 'unit')}{resumed})", file=sys.stderr)
-    return stats

@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Collection, Iterable, Iterator
 
@@ -19,7 +20,7 @@ from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of
 from clausetag.infer.structure import apply_rules
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
-from clausetag.modeldir import Model, load_model
+from clausetag.modeldir import Model, ModelInfo, load_model
 from clausetag.jsonlines import json_objects
 from clausetag.records import ERROR_RECORD, OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
 from clausetag.settings import defaults, resolve_path
@@ -94,6 +95,15 @@ def expand_inputs(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
             yield p
 
 
+def model_record(info: ModelInfo, path: Path | None, structure: bool) -> dict:
+    """`Labeler.model_record` from a model's `model.json` alone (a batch's driver names the model its
+    workers load without loading it)."""
+    training = info.training
+    return {"name": training.get("config_name") or (path.name if path else None),
+            "created": training.get("created"), "path": str(path) if path else None,
+            "structure_rules": structure}
+
+
 def wordlike(text: str) -> bool:
     """Whether a unit has a letter or a digit: one of emoji, symbols or punctuation alone discloses nothing
     (`other`, whatever the model makes of it); a date line ("2024-05-01") may still be a policy's date."""
@@ -122,6 +132,89 @@ def document_ids(paths: list) -> list[str]:
         if seen[d] > 1:
             ids[i] = f"{d} ({seen[d]})"
     return ids
+
+
+@dataclass
+class PreparedDocument:
+    """A document read and segmented, not yet scored (or the error that stopped it): what the labeler's
+    first step hands its second. One machine runs both in turn; the Ray engine runs them in different tasks."""
+
+    doc: str
+    path: str
+    units: list[Unit] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    incomplete: bool = False
+    error: str | None = None
+    content_warnings: bool = True  # warn when no unit gets a clause (not for a JSONL of units)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "PreparedDocument":
+        d = json.loads(text)
+        d["units"] = [Unit(**u) for u in d["units"]]
+        return cls(**d)
+
+
+def units_of_text(text: str, doc: str = "text", lang: str | None = None,
+                  headings: Collection[str] = ()) -> tuple[list[Unit], list[str]]:
+    """Segment a text into units with languages; `headings`: heading lines its markup names."""
+    doc_lang = lang or detect(text)[0]
+    units = []
+    for i, seg in enumerate(segment(text, lang=lang, headings=headings)):
+        u_lang = lang or unit_language(seg.text, doc_lang)
+        units.append(Unit(id=f"{doc}#{i:05d}", doc=doc, lang=u_lang, text=seg.text, start=seg.start,
+                          end=seg.end, section=seg.section, source="label", heading=seg.is_heading))
+    langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
+    return units, langs
+
+
+def prepare_document(path: str | Path, max_mb: float | None = None, lang: str | None = None,
+                     doc_id: str | None = None) -> PreparedDocument:
+    """Read and segment one file or web address (no model needed); a user error becomes
+    `PreparedDocument.error`. Arguments as `Labeler.label_document`'s."""
+    shown = input_path(path)  # a Url, `stdin` for "-", else the path
+    name, path = doc_id or shown.name, shown if isinstance(shown, Url) else Path(path)
+    try:
+        if kind_of(path) == "jsonl":
+            if isinstance(path, Url):
+                raise InputError(path, "a JSONL of units is read from a file, not from a web address")
+            return _jsonl_units(path, lang, name)
+        document = read_document(path, max_mb)
+        units, langs = units_of_text(document.text, name, lang, document.headings)
+        if not units:
+            raise InputError(path, "no text to label after extraction")
+        return PreparedDocument(name, str(path), units, langs, document.warnings)
+    except InputError as e:
+        return PreparedDocument(name, str(path), error=str(e))
+    except (OSError, ValueError, RuntimeError, ImportError) as e:  # never lose the rest of the batch
+        problem = f"internal error while labeling ({type(e).__name__}: {e}); please report it"
+        return PreparedDocument(name, str(path), error=str(InputError(path, problem)))
+
+
+def _jsonl_units(path: Path, lang: str | None = None, name: str | None = None) -> PreparedDocument:
+    """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`, `heading`), read line by line; a
+    unit without `lang` gets `lang` when given, else its detected language. A line that is no JSON object is
+    left out with a warning naming it, and the document is `incomplete`."""
+    units, bad = [], []
+    def broken(n, problem):
+        bad.append(f"{path}: line {n}: {problem}; the line is left out")
+    for n, d in json_objects(path, lambda n, problem: InputError(path, f"line {n}: {problem}" if n else problem),
+                             on_bad_line=broken):
+        if d.get("type") in OUTPUT_ONLY_RECORDS:  # an earlier `label` output: its units are re-labeled
+            continue
+        if not isinstance(d.get("text"), str) or not d["text"].strip():
+            raise InputError(path, f"line {n}: needs a non-empty string field 'text'")
+        unit_lang = d.get("lang") or lang or detect(d["text"])[0]
+        units.append(Unit(id=str(d.get("id", f"{name or path.name}#{n}")), doc=str(d.get("doc", name or path.name)), lang=unit_lang,
+                          text=d["text"], section=d.get("section"), source="jsonl", heading=d.get("heading") is True))
+    if not units:
+        raise InputError(path, "no units in JSONL file" + (f" ({bad[0].split(': ', 1)[1]})" if bad else ""))
+    langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
+    return PreparedDocument(name or path.name, str(path), units, langs, warnings=bad, incomplete=bool(bad),
+                            content_warnings=False)
 
 
 class ScoreCache:
@@ -183,11 +276,7 @@ class Labeler:
     def model_record(self) -> dict:
         """Which model labels: its config name and when it was trained (what tells two models apart), and
         the folder it was loaded from."""
-        training = self.model.info.training
-        path = self.model.path
-        return {"name": training.get("config_name") or (path.name if path else None),
-                "created": training.get("created"), "path": str(path) if path else None,
-                "structure_rules": self.structure}
+        return model_record(self.model.info, self.model.path, self.structure)
 
     def label_units(self, units: list[Unit]) -> list[Prediction]:
         """Score units (in batches) and decide their labels."""
@@ -214,15 +303,8 @@ class Labeler:
 
     def units_of_text(self, text: str, doc: str = "text", lang: str | None = None,
                       headings: Collection[str] = ()) -> tuple[list[Unit], list[str]]:
-        """Segment a text into units with languages; `headings`: heading lines its markup names."""
-        doc_lang = lang or detect(text)[0]
-        units = []
-        for i, seg in enumerate(segment(text, lang=lang, headings=headings)):
-            u_lang = lang or unit_language(seg.text, doc_lang)
-            units.append(Unit(id=f"{doc}#{i:05d}", doc=doc, lang=u_lang, text=seg.text, start=seg.start,
-                              end=seg.end, section=seg.section, source="label", heading=seg.is_heading))
-        langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
-        return units, langs
+        """Segment a text into units with languages (`units_of_text`)."""
+        return units_of_text(text, doc, lang, headings)
 
     def label_text(self, text: str, lang: str | None = None, doc: str = "text") -> list[Prediction]:
         """Label a text: segments with offsets into `text`, language per document (and per unit)."""
@@ -234,28 +316,25 @@ class Labeler:
         """Label one file or web address; a user error becomes `DocumentResult.error` instead of an exception.
         `lang` forces the language of every unit (segmentation rules, the TF-IDF part used) instead of
         detecting it; `doc_id` names the document in its records (default: its file name; a batch gives
-        each document an id of its own, `document_ids`)."""
-        shown = input_path(path)  # a Url, `stdin` for "-", else the path
-        name, path = doc_id or shown.name, shown if isinstance(shown, Url) else Path(path)
+        each document an id of its own, `document_ids`). The same two steps as the Ray engine runs apart:
+        `prepare_document` (read, segment; no model) then `label_prepared` (score, decide)."""
+        return self.label_prepared(prepare_document(path, max_mb, lang, doc_id))
+
+    def label_prepared(self, prepared: PreparedDocument) -> DocumentResult:
+        """Score and decide the units of a document `prepare_document` read (its error passes through)."""
+        if prepared.error is not None:
+            return DocumentResult(prepared.doc, prepared.path, error=prepared.error)
         try:
-            if kind_of(path) == "jsonl":
-                if isinstance(path, Url):
-                    raise InputError(path, "a JSONL of units is read from a file, not from a web address")
-                return self._label_jsonl(path, lang, name)
-            document = read_document(path, max_mb)
-            units, langs = self.units_of_text(document.text, name, lang, document.headings)
-            if not units:
-                raise InputError(path, "no text to label after extraction")
-            predictions = self.label_units(units)
-            return DocumentResult(name, str(path), predictions, languages=langs,
-                                  warnings=document.warnings + self._content_warnings(path, predictions))
-        except InputError as e:
-            return DocumentResult(name, str(path), error=str(e))
+            predictions = self.label_units(prepared.units)
         except (OSError, ValueError, RuntimeError, ImportError) as e:  # never lose the rest of the batch
             problem = f"internal error while labeling ({type(e).__name__}: {e}); please report it"
-            return DocumentResult(name, str(path), error=str(InputError(path, problem)))
+            return DocumentResult(prepared.doc, prepared.path, error=str(InputError(prepared.path, problem)))
+        warnings = prepared.warnings + (self._content_warnings(prepared.path, predictions)
+                                        if prepared.content_warnings else [])
+        return DocumentResult(prepared.doc, prepared.path, predictions, languages=prepared.languages,
+                              warnings=warnings, incomplete=prepared.incomplete)
 
-    def _content_warnings(self, path: Path, predictions: list[Prediction]) -> list[str]:
+    def _content_warnings(self, path: str, predictions: list[Prediction]) -> list[str]:
         """A warning when no unit of a document got a clause label: it may not be a privacy policy, or
         its text may not have been read (a page built by JavaScript, a PDF of scanned pages with a
         text layer of headers only)."""
@@ -266,28 +345,6 @@ class Labeler:
         return [f"{path}: no clause found in its {counted(n, 'unit')} (all '{fallback}'); is it a privacy "
                 "policy, and was its text read? A web page that builds its text with JavaScript, for one, has "
                 "none to read"]
-
-    def _label_jsonl(self, path: Path, lang: str | None = None, name: str | None = None) -> DocumentResult:
-        """Pre-segmented units (`text`, optional `id`, `lang`, `section`, `doc`, `heading`), labeled line by
-        line; a unit without `lang` gets `lang` when given, else its detected language. A line that is no
-        JSON object is left out with a warning naming it, and the document is `incomplete`."""
-        units, bad = [], []
-        def broken(n, problem):
-            bad.append(f"{path}: line {n}: {problem}; the line is left out")
-        for n, d in json_objects(path, lambda n, problem: InputError(path, f"line {n}: {problem}" if n else problem),
-                                 on_bad_line=broken):
-            if d.get("type") in OUTPUT_ONLY_RECORDS:  # an earlier `label` output: its units are re-labeled
-                continue
-            if not isinstance(d.get("text"), str) or not d["text"].strip():
-                raise InputError(path, f"line {n}: needs a non-empty string field 'text'")
-            unit_lang = d.get("lang") or lang or detect(d["text"])[0]
-            units.append(Unit(id=str(d.get("id", f"{name or path.name}#{n}")), doc=str(d.get("doc", name or path.name)), lang=unit_lang,
-                              text=d["text"], section=d.get("section"), source="jsonl", heading=d.get("heading") is True))
-        if not units:
-            raise InputError(path, "no units in JSONL file" + (f" ({bad[0].split(': ', 1)[1]})" if bad else ""))
-        langs = [l for l, _ in Counter(u.lang for u in units).most_common()]
-        return DocumentResult(name or path.name, str(path), self.label_units(units), languages=langs,
-                              warnings=bad, incomplete=bool(bad))
 
     def label_files(self, paths: Iterable[str | Path], max_mb: float | None = None,
                     lang: str | None = None) -> Iterator[DocumentResult]:

@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 
 from clausetag import __version__
 from clausetag.infer.structure import MODEL_BASIS, SECTION_BASIS
@@ -66,10 +67,38 @@ class LabeledBatch:
         return [l for l in self.labels if l != self.fallback]
 
 
-def _records(path: Path) -> list[tuple[int, dict]]:
+def _records(path: Path) -> Iterator[tuple[Path, int, dict]]:
+    """(file, line or row, record) of a label output: a JSONL file, or a folder of partitions that
+    `label --engine ray` wrote (streamed record batch by record batch)."""
     if not path.exists():
         raise CoverageError(f"{path}: no such file")
-    return list(json_objects(path, located(CoverageError, path), hint="; expected the output of clausetag label"))
+    if path.is_dir():
+        from clausetag.infer.partitions import PartitionError, folder_records, is_partition_folder
+
+        if not is_partition_folder(path):
+            raise CoverageError(f"{path}: is a folder without label partitions; expected the output of clausetag label")
+        try:
+            yield from folder_records(path)
+        except PartitionError as e:
+            raise CoverageError(str(e)) from None
+        except ImportError:
+            raise CoverageError(f"{path}: reading Parquet partitions needs pyarrow (pip install 'clausetag[ray]')") from None
+        return
+    for n, r in json_objects(path, located(CoverageError, path), hint="; expected the output of clausetag label"):
+        yield path, n, r
+
+
+def output_sha256(path: Path) -> str:
+    """The hash of a label output (a folder of partitions: of its partitions in name order), read in chunks."""
+    if path.is_dir():
+        from clausetag.infer.partitions import folder_sha256
+
+        return folder_sha256(path)
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _prediction(path: Path, n: int, r: dict) -> Prediction:
@@ -85,16 +114,16 @@ def _prediction(path: Path, n: int, r: dict) -> Prediction:
 
 
 def read_labels(path: str | Path) -> LabeledBatch:
-    """Policies of a `clausetag label` JSONL: units grouped by document (in order of appearance), with
-    path, languages and errors from the summary and error records."""
+    """Policies of a `clausetag label` output (a JSONL file or a folder of partitions, read as a stream):
+    units grouped by document (in order of appearance), with path, languages and errors from the summary
+    and error records."""
     path = Path(path)
-    records = _records(path)
     policies: dict[str, Policy] = {}
     labels: list[str] = []
-    for n, r in records:
+    for source, n, r in _records(path):
         kind = r.get("type")
         if kind == UNIT_RECORD:
-            p = _prediction(path, n, r)
+            p = _prediction(source, n, r)
             labels = labels or list(p.scores)
             policies.setdefault(p.unit.doc, Policy(p.unit.doc)).predictions.append(p)
         elif kind in OUTPUT_ONLY_RECORDS:
@@ -116,8 +145,7 @@ def read_labels(path: str | Path) -> LabeledBatch:
             for p in policy.predictions:
                 counts[p.unit.lang] = counts.get(p.unit.lang, 0) + 1
             policy.languages = sorted(counts, key=lambda l: -counts[l])
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LabeledBatch(path, sha, labels, list(policies.values()))
+    return LabeledBatch(path, output_sha256(path), labels, list(policies.values()))
 
 
 # --- the checklist ---------------------------------------------------------------------------

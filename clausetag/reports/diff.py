@@ -182,7 +182,11 @@ class Versions:
 
 def is_label_output(path: Path) -> bool:
     """Whether `path` is the JSONL that `clausetag label` wrote (unit records with scores), rather than a
-    document or a JSONL of units still to be labeled."""
+    document or a JSONL of units still to be labeled, or a folder of the partitions `label --engine ray` wrote."""
+    if path.is_dir():
+        from clausetag.infer.partitions import is_partition_folder
+
+        return is_partition_folder(path)
     if path.suffix.lower() != ".jsonl" or not path.is_file():
         return False
     try:
