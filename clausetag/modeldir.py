@@ -194,8 +194,12 @@ def load_model(directory: str | Path, encoder: str | None = None, check_fingerpr
                              f"id that can be fetched ({' '.join(str(e).split())[:200]})") from None
     else:
         raise ModelError(f"{directory}: unknown method {info.method!r}")
-    blend = None
-    if info.blend:
-        blend = Blend.load(directory, info.blend, use_section=bool((info.inputs or {}).get("use_section")))
-    return Model(clf, info, taxonomy, directory, blend)
+    return Model(clf, info, taxonomy, directory, load_blend(directory, info))
+
+
+def load_blend(directory: Path, info: "ModelInfo") -> Blend | None:
+    """The TF-IDF blend a model folder saved (None where it blends none)."""
+    if not info.blend:
+        return None
+    return Blend.load(Path(directory), info.blend, use_section=bool((info.inputs or {}).get("use_section")))
 

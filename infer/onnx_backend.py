@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from clausetag.classifier import TokenBatcher, windowed_scores
+from clausetag.infer.output import new_file_mode
 from clausetag.modeldir import Model, load_model, read_info
 from clausetag.settings import Settings, defaults
 
@@ -152,9 +153,7 @@ def _save_with_external_data(source: Path, tmp: Path, target: Path) -> None:
     data_name = target.name + DATA_SUFFIX
     onnx.save_model(graph, str(staged / target.name), save_as_external_data=True, all_tensors_to_one_file=True,
                     location=data_name, size_threshold=1 << 20)
-    umask = os.umask(0)
-    os.umask(umask)
-    (staged / data_name).chmod(0o666 & ~umask)  # onnx writes it owner-only; readable like the graph
+    (staged / data_name).chmod(new_file_mode())  # onnx writes it owner-only; readable like the graph
     os.replace(staged / data_name, target.with_name(data_name))
     os.replace(staged / target.name, target)
 

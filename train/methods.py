@@ -88,14 +88,14 @@ def fit_blend(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit]) -> Blend:
 
 def kept_blend(directory: str) -> Blend:
     """The blend of a saved model, TF-IDF parts and settings as they are ([blend] keep_from)."""
-    from clausetag.modeldir import read_info
+    from clausetag.modeldir import load_blend, read_info
     from clausetag.tfidf_store import refuse_pickles
 
-    info = read_info(directory)
     refuse_pickles(Path(directory))
-    if not info.blend:
+    blend = load_blend(directory, read_info(directory))
+    if blend is None:
         raise ConfigError(f"[blend] keep_from {directory}: that model blends no TF-IDF part")
-    return Blend.load(Path(directory), info.blend, use_section=bool((info.inputs or {}).get("use_section")))
+    return blend
 
 
 # --- frozen ----------------------------------------------------------------------------------
