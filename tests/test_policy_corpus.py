@@ -13,7 +13,7 @@ from clausetag.infer.extract import read_document
 from clausetag.infer.segment import segment
 from clausetag.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from clausetag.taxonomy import load_taxonomy
-from clausetag.train.policy_corpus import KINDS, META_FIELDS, RESEGMENTED, choose_split, read_sheet
+from clausetag.train.policy_corpus import ADDED_LATER, KINDS, META_FIELDS, RESEGMENTED, choose_split, read_sheet
 
 ROOT = Path(__file__).resolve().parents[1] / "data" / "policies"
 LANGS = ("cs", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "zh")
@@ -111,6 +111,20 @@ def test_split_is_by_document_and_keeps_families_apart():
     assert not families(test) & families(set(METAS) - test)
     assert {p.stem for p in (ROOT / "test").glob("*.jsonl")} == test
     assert not test & {p.stem for p in (ROOT / "annotations").glob("*.jsonl")}
+
+
+def test_documents_added_after_the_split_train_and_leave_it_unchanged():
+    """A document recorded with `"split": "train"` (added after the split was fixed) is never a test or
+    validation candidate, whatever its id's hash; one that shares a test document's family still moves it."""
+    assert all(m.get("split", ADDED_LATER) == ADDED_LATER for m in METAS.values())
+    metas = [{"doc": f"xx-{i}", "lang": "xx", "organisation": f"org{i}"} for i in range(5)]
+    before = choose_split(metas)
+    for i in range(40):  # enough ids that some hash below every chosen one
+        after = choose_split(metas + [{"doc": f"xx-new{i}", "lang": "xx", "organisation": f"new{i}", "split": "train"}])
+        assert after == before
+    twin = {"doc": "xx-twin", "lang": "xx", "organisation": "o", "family": before["test"][0], "split": "train"}
+    renamed = [dict(m, family=m["doc"]) for m in metas]
+    assert choose_split(renamed + [twin]) != choose_split(renamed)
 
 
 def test_second_annotation_covers_a_tenth_and_every_language():
