@@ -559,7 +559,7 @@ def markdown_to_html(text: str) -> str:
 _CRITIC_DELETION = re.compile(r"\{--.*?--\}", re.S)
 _TEMPLATE_TAG = re.compile(r"\{%.*?%\}", re.S)
 _SHORTCODE = re.compile(r"\{\{[<%]\s*/?\s*[\w./-]+(.*?)[>%]\}\}", re.S)
-_ATTR = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|[^\s}]+))"
+_ATTR = r"(?:[#.][\w-]+|[\w:-]+=(?:\"[^\"]*\"|'[^']*'|[^\s}]+))"
 _ATTRIBUTE_LIST = re.compile(rf"[ \t]*\{{[ \t]*{_ATTR}(?:[ \t]+{_ATTR})*[ \t]*\}}[ \t]*$", re.M)
 _MDC_BLOCK = re.compile(r"^[ \t]*:{2,}[\w-]*[^\n]*\n(?:[ \t]*---[ \t]*\n.*?\n[ \t]*---[ \t]*(?:\n|$))?", re.M | re.S)
 _ADMONITION = re.compile(r"^([ \t]*)(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+\"(.*)\")?[ \t]*$")
