@@ -299,6 +299,9 @@ def test_continued_model_with_blend(tiny_model, tmp_path):
                             "tfidf.word_ngram_max": "1"})
     kept = load_model(train(kept_cfg, tmp_path / "kept")[0])
     assert kept.info.blend["tfidf_features"] == features
+    assert kept.info.blend["kept_from"]["model"] == str(path)  # the card credits the parts to that model
+    card = (tmp_path / "kept" / "README.md").read_text(encoding="utf-8")
+    assert f"kept from `{path}`" in card and "not on the data below" in card
     np.testing.assert_allclose(kept.scores(texts, langs=langs), s, atol=1e-6)
     kept_cfg.blend.keep_from = str(tiny_model)
     with pytest.raises(ConfigError, match="blends no TF-IDF part"):
@@ -318,6 +321,7 @@ def test_continuing_without_selection_keeps_the_last_step(tiny_model, tmp_path):
                       {"finetune.init_from": str(tiny_model), "finetune.max_steps": "3", "finetune.lr": "1e-3",
                        "validation.max_units_for_selection": "0"})
     path, _ = train(cfg, tmp_path / "continued")
+    assert "no model selection (no selection units): the last step's weights kept" in (path / "README.md").read_text(encoding="utf-8")
     continued = load_model(path)
     assert continued.info.metrics["finetune"]["best_step"] == continued.info.metrics["finetune"]["steps"] == 3
     texts = ["我们会收集您的手机号码用于注册。", "Kontaktujte nás na e-mailu privacy@example.cz."]

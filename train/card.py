@@ -30,8 +30,9 @@ def _finetune_lines(log: dict | None, nested: bool = False) -> list[str]:
                    f"{log['init_train_minutes']} minutes{where}; the training minutes above include them).")]
         lines += _finetune_lines(log.get("init_log"), nested=True)
     if log["steps"] or not log.get("init_from"):
-        lines.append(f"Fine-tuning: {log['steps']} steps in {log['finetune_minutes']:.0f} minutes; best selection "
-                     f"macro-F1 {log['selection_macro_f1']:.1f} at step {log['best_step']} (the weights kept).")
+        chosen = (f"best selection macro-F1 {log['selection_macro_f1']:.1f} at step {log['best_step']} (the weights kept)"
+                  if log["selection_macro_f1"] >= 0 else "no model selection (no selection units): the last step's weights kept")
+        lines.append(f"Fine-tuning: {log['steps']} steps in {log['finetune_minutes']:.0f} minutes; {chosen}.")
     else:
         lines.append(f"No further fine-tuning steps (selection macro-F1 {log['selection_macro_f1']:.1f}).")
     return lines
@@ -49,11 +50,17 @@ def _blend_lines(blend: dict | None) -> list[str]:
     if not blend:
         return []
     w, features = blend["tfidf_weight"], blend.get("tfidf_features", "character n-grams")
+    kept = blend.get("kept_from")
+    fitted = (f"kept from `{kept['model']}` as it was on {kept.get('created') or 'an earlier date'}: fitted on that "
+              f"model's training units (config `{kept.get('config') or 'unknown'}`), not on the data below"
+              if kept else None)
     if blend.get("per_language"):
         parts = "; ".join(f"{lang}: `{Blend.file_name(lang)}.json.xz/.safetensors.xz`, {features[lang]}" for lang in blend["languages"])
-        what = f"a TF-IDF model of that language, fitted on its training units only ({parts})"
+        what = (f"a TF-IDF model of that language ({parts}), {fitted}" if kept
+                else f"a TF-IDF model of that language, fitted on its training units only ({parts})")
     else:
-        what = f"a TF-IDF model (`{Blend.file_name(None)}.json.xz/.safetensors.xz`: {features}, fitted on the training units in those languages)"
+        what = (f"a TF-IDF model (`{Blend.file_name(None)}.json.xz/.safetensors.xz`: {features}, "
+                + (f"{fitted})" if kept else "fitted on the training units in those languages)"))
     return ["", "## Scores",
             f"For units in {', '.join(blend['languages'])} (the languages with enough training text) the encoder's",
             f"scores are averaged with {what}, weights {1 - w:.2f} : {w:.2f}; in every other",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
@@ -49,6 +50,20 @@ def _selection(validation: dict[str, list[Unit]], n: int, seed: int) -> list[Uni
     if len(pool) <= n:
         return pool
     return random.Random(seed).sample(pool, n)
+
+
+def _blend_record(cfg: TrainConfig, blend) -> dict | None:
+    """model.json's "blend" entry; a blend kept from another model ([blend] keep_from) names that model and
+    the config its TF-IDF parts were fitted by, so the card does not credit them to this run's data."""
+    if not blend:
+        return None
+    record = blend.to_dict()
+    if cfg.blend.keep_from:
+        kept = json.loads((Path(cfg.blend.keep_from) / "model.json").read_text(encoding="utf-8"))
+        record["kept_from"] = {"model": cfg.blend.keep_from,
+                               "config": (kept.get("training") or {}).get("config_path"),
+                               "created": (kept.get("training") or {}).get("created")}
+    return record
 
 
 def evaluate_units(model_scores: np.ndarray, units: list[Unit], thresholds, taxonomy) -> dict:
@@ -134,7 +149,7 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         method=cfg.method, taxonomy=taxonomy.to_dict(),
         thresholds=thresholds.to_dicts(taxonomy.names)[0],
         thresholds_by_language=thresholds.to_dicts(taxonomy.names)[1] or None,
-        encoder=encoder, inputs=inputs, blend=blend.to_dict() if blend else None, onnx=cfg.onnx or None,
+        encoder=encoder, inputs=inputs, blend=_blend_record(cfg, blend), onnx=cfg.onnx or None,
         training={"config_name": cfg.name, "config_path": cfg.path, "config_sha256_16": cfg.hash,
                   "seed": cfg.seed, "data": data.summary, "train_minutes": round(train_minutes, 2),
                   "machine": machine(), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z")},
