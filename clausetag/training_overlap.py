@@ -48,25 +48,42 @@ def training_texts(model_dir: Path, corpora_root=None) -> tuple[set[str], list[s
     CorpusError when its config or sources cannot be read here, or when a public corpus now gives other
     units than the model recorded. A model that records its documents (since 2026-11-29) is rebuilt from those
     alone, so documents added to a corpus folder since (a test part) are not taken for training data;
-    for an older model they change the source's units, and the check says it cannot tell."""
-    from clausetag.corpora import CorpusError
+    for an older model they change the source's units, and the check says it cannot tell. A model continued
+    from another (`[finetune] init_from`) has seen that model's training units too: the config and data
+    summary it records of it (`training.continued_from`, nested for a chain) are rebuilt the same way."""
     from clausetag.modeldir import read_info
-    from clausetag.train.config import ConfigError, load_config
-    from clausetag.train.data import build_data
+    from clausetag.train.config import ConfigError
 
     path = Path(model_dir) / "config.toml"
     if not path.is_file():
         raise ConfigError(f"{model_dir}: no config.toml saved with the model")
+    training = read_info(model_dir).training
+    texts, changed = _rebuilt_texts(path.read_text(encoding="utf-8"), str(path), training.get("data", {}), corpora_root)
+    ancestor = training.get("continued_from")
+    while ancestor:
+        more, more_changed = _rebuilt_texts(ancestor["config"], f"{ancestor['model']} (config recorded in {path.parent})",
+                                            ancestor.get("training", {}).get("data", {}), corpora_root)
+        texts |= more
+        changed += [c for c in more_changed if c not in changed]
+        ancestor = ancestor.get("training", {}).get("continued_from")
+    return texts, changed
+
+
+def _rebuilt_texts(config_text: str, name: str, summary: dict, corpora_root) -> tuple[set[str], list[str]]:
+    """The training texts of one training run, from its config's text and the data summary it recorded."""
+    from clausetag.corpora import CorpusError
+    from clausetag.train.config import ConfigError, config_from_text
+    from clausetag.train.data import build_data
+
     try:
-        overrides = saved_overrides(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as e:
-        raise ConfigError(f"{path}: unreadable overrides line ({e})") from None
+        overrides = saved_overrides(config_text)
+    except ValueError as e:
+        raise ConfigError(f"{name}: unreadable overrides line ({e})") from None
     data_overrides = {k: v for k, v in overrides.items() if k.startswith(DATA_SETTINGS)}
-    cfg = load_config(path, data_overrides)
+    cfg = config_from_text(config_text, name, data_overrides)
     corpora_log = logging.getLogger("clausetag.corpora")
     level = corpora_log.level
     corpora_log.setLevel(logging.ERROR)  # the corpora's notes were given when the model was trained
-    summary = read_info(model_dir).training.get("data", {})
     try:
         data = build_data(cfg, corpora_root, summary)  # the documents it recorded, where it did
     finally:

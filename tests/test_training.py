@@ -1,5 +1,6 @@
 """Training pipeline: configs parse, methods train, models save, reload and predict identically."""
 
+import json
 import re
 from pathlib import Path
 
@@ -327,6 +328,32 @@ def test_continuing_without_selection_keeps_the_last_step(tiny_model, tmp_path):
     texts = ["我们会收集您的手机号码用于注册。", "Kontaktujte nás na e-mailu privacy@example.cz."]
     assert np.abs(continued.scores(texts) - load_model(tiny_model).scores(texts)).max() > 1e-4
 
+
+
+def test_a_continued_model_counts_the_units_of_the_model_it_continued_as_seen(tiny_model, tmp_path):
+    """A model continued without seed 000 (held out this time) still trained on it through the model it
+    continued: it records that model's config and data (`training.continued_from`) and the training-overlap
+    check counts 000's units as seen."""
+    from clausetag.training_overlap import training_texts
+    from clausetag.train.run import train
+
+    cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
+                      {"finetune.init_from": str(tiny_model), "finetune.max_steps": "1",
+                       "validation.holdout_docs": "003_b7ec3afbff0be310.txt,000_7b5a3971007343a4.txt"})
+    path, _ = train(cfg, tmp_path / "continued")
+    record = load_model(path).info.training["continued_from"]
+    assert record["model"] == str(tiny_model) and record["config"] == (tiny_model / "config.toml").read_text(encoding="utf-8")
+    seed0 = {" ".join(json.loads(l)["text"].split())
+             for l in (CONFIGS.parents[1] / "data" / "seeds" / "000_7b5a3971007343a4.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()}
+    own_run = training_texts(tiny_model)[0]
+    assert seed0 <= own_run  # the first run trained on 000
+    continued = training_texts(path)[0]
+    assert seed0 <= continued
+    # without the record, 000 is not among the units the continued run rebuilds: the record is what counts it
+    info = json.loads((path / "model.json").read_text(encoding="utf-8"))
+    info["training"].pop("continued_from")
+    (path / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    assert not seed0 <= training_texts(path)[0]
 
 def test_continued_model_counts_the_run_that_made_its_weights():
     """Re-fitting a blend (no fine-tuning steps) on a model that was itself only re-fitted counts the

@@ -285,7 +285,13 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
-    cfg = parse_config(text, str(path))
+    return config_from_text(text, str(path), overrides)
+
+
+def config_from_text(text: str, name: str, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """A config from its text (`name` says where it came from, in errors); `overrides` as load_config."""
+    path = name
+    cfg = parse_config(text, name)
     for key, value in (overrides or {}).items():
         obj, _, attr = key.rpartition(".")
         target = getattr(cfg, obj) if obj else cfg

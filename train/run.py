@@ -66,6 +66,15 @@ def _blend_record(cfg: TrainConfig, blend) -> dict | None:
     return record
 
 
+def continued_from_record(model: str | Path) -> dict:
+    """What a model continued from `model` records of it (`training.continued_from`): its config's text and
+    its own training record (data summary, and its own `continued_from` for a chain), so the training-overlap
+    check can rebuild every unit the continued model has seen (clausetag/training_overlap.py)."""
+    info = json.loads((Path(model) / "model.json").read_text(encoding="utf-8"))
+    return {"model": str(model), "config": (Path(model) / "config.toml").read_text(encoding="utf-8"),
+            "training": info.get("training") or {}}
+
+
 def evaluate_units(model_scores: np.ndarray, units: list[Unit], thresholds, taxonomy) -> dict:
     gold = taxonomy.to_matrix([u.labels for u in units])
     return label_metrics(gold, decide(model_scores, thresholds, taxonomy), taxonomy.names)
@@ -152,7 +161,9 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         encoder=encoder, inputs=inputs, blend=_blend_record(cfg, blend), onnx=cfg.onnx or None,
         training={"config_name": cfg.name, "config_path": cfg.path, "config_sha256_16": cfg.hash,
                   "seed": cfg.seed, "data": data.summary, "train_minutes": round(train_minutes, 2),
-                  "machine": machine(), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z")},
+                  "machine": machine(), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                  **({"continued_from": continued_from_record(cfg.finetune.init_from)}
+                     if cfg.method == "finetune" and cfg.finetune.init_from else {})},
         metrics=metrics,
     )
     path = save_model(output, clf, info, extra_files={"config.toml": cfg.text, "README.md": model_card(info)},
