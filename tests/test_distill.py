@@ -161,6 +161,10 @@ def test_teacher_scores_are_cached_by_teacher_and_unit(tmp_path, monkeypatch):
     changed = teacher_scores.TeacherScores(teacher, "torch", tmp_path / "cache", labels)
     changed.scores(units[:2])
     assert changed.scored == 2 and changed.key != again.key
+    bad = changed.folder / "scores-broken.npz"
+    bad.write_bytes(b"not a numpy archive")
+    with pytest.raises(ConfigError, match=r"scores-broken.npz: unreadable teacher scores .*; remove the file$"):
+        teacher_scores.TeacherScores(teacher, "torch", tmp_path / "cache", labels)
 
 
 def test_unlabeled_sources_are_for_distillation_only():
@@ -173,6 +177,8 @@ def test_unlabeled_sources_are_for_distillation_only():
         parse_config(base + '[distill]\ngold_weight = 1.5\n', "x.toml")
     with pytest.raises(ConfigError, match=r"x.toml: \[distill\] teacher_backend must be onnx or torch"):
         parse_config(base + '[distill]\nteacher_backend = "gpu"\n', "x.toml")
+    with pytest.raises(ConfigError, match=r"x.toml: \[\[sources\]\] jsonl:data/seeds: exclude is for sources without labels"):
+        parse_config(base + '[[sources]]\nspec = "jsonl:data/seeds"\nexclude = ["jsonl:data/policies/test"]\n', "x.toml")
     fast = load_config(ROOT / "train" / "configs" / "fast.toml")
     assert fast.method == "distill" and fast.distill.teacher == "models/default" and fast.encoder.layers
     specs = [s.spec for s in fast.sources]

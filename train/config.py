@@ -267,6 +267,10 @@ def _check(cfg: TrainConfig, path: str) -> None:
     except re.error as e:
         raise ConfigError(f"{path}: [tfidf] word_pattern is not a regular expression ({e})") from None
     unlabeled = [s.spec for s in cfg.sources if s.spec.startswith(UNLABELED_KINDS)]
+    misplaced = [s.spec for s in cfg.sources if s.exclude and not s.spec.startswith(UNLABELED_KINDS)]
+    if misplaced:
+        raise ConfigError(f"{path}: [[sources]] {misplaced[0]}: exclude is for sources without labels "
+                          f"({', '.join(k + 'PATH' for k in UNLABELED_KINDS)})")
     if unlabeled and cfg.method != "distill":
         raise ConfigError(f"{path}: {unlabeled[0]} has no labels; only the distill method trains on such a source")
     if cfg.distill.teacher_backend not in ("onnx", "torch"):
@@ -277,7 +281,7 @@ def _check(cfg: TrainConfig, path: str) -> None:
     if cfg.method == "distill" and not cfg.distill.teacher:
         raise ConfigError(f"{path}: [distill] teacher must name a model folder")
     if cfg.blend.tfidf_weight and cfg.method == "tfidf":
-        raise ConfigError(f"{path}: [blend] needs an encoder method (frozen or finetune), not tfidf")
+        raise ConfigError(f"{path}: [blend] needs an encoder method (frozen, finetune or distill), not tfidf")
     if not cfg.sources:
         raise ConfigError(f"{path}: no [[sources]]")
     _check_onnx(cfg.onnx, path)

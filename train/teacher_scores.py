@@ -15,11 +15,14 @@ import logging
 import os
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from clausetag.records import Unit
+
+from clausetag.train.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +78,13 @@ class TeacherScores:
         self.scored = 0  # units this run had the teacher score (the others came from the cache)
         self.minutes = 0.0
         for shard in sorted(self.folder.glob("scores-*.npz")):
-            with np.load(shard, allow_pickle=False) as data:
-                keys, scores = data["keys"], data["scores"]
-            if scores.ndim != 2 or scores.shape[1] != len(labels) or len(keys) != len(scores):
-                raise ValueError(f"{shard}: not {len(labels)} teacher scores a unit; remove the file")
+            try:
+                with np.load(shard, allow_pickle=False) as data:
+                    keys, scores = data["keys"], data["scores"]
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+                raise ConfigError(f"{shard}: unreadable teacher scores ({e}); remove the file") from None
+            if scores.ndim != 2 or scores.shape[1] != len(labels) or keys.shape != (len(scores), KEY_BYTES):
+                raise ConfigError(f"{shard}: not {len(labels)} teacher scores a unit; remove the file")
             self.rows.update(zip(map(bytes, keys), scores))
 
     def scores(self, units: list[Unit]) -> np.ndarray:
@@ -96,7 +102,7 @@ class TeacherScores:
         started = time.time()
         teacher = load_teacher(self.model_dir, self.backend)
         if teacher.labels != self.labels:
-            raise ValueError(f"teacher {self.model_dir}: its labels ({', '.join(teacher.labels)}) are not the "
+            raise ConfigError(f"teacher {self.model_dir}: its labels ({', '.join(teacher.labels)}) are not the "
                              f"config's taxonomy's ({', '.join(self.labels)})")
         self.folder.mkdir(parents=True, exist_ok=True)
         order = sorted(range(len(units)), key=lambda i: len(units[i].text))  # less padding in each batch
