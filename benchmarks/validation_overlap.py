@@ -37,7 +37,7 @@ def main() -> None:
     from clausetag.modeldir import load_model
     from clausetag.train.config import load_config
     from clausetag.train.data import build_data
-    from clausetag.training_overlap import normalized
+    from clausetag.records import normalized
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="+", help="NAME=MODEL_DIR, scored on the config's validation sets")

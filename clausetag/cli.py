@@ -273,7 +273,7 @@ def train(
                                           "--set encoder.name=..."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
 ) -> None:
-    """Train a model from a config file (methods: tfidf, frozen, finetune)."""
+    """Train a model from a config file (methods: tfidf, frozen, finetune, distill)."""
     import logging
 
     from clausetag.corpora import CorpusError

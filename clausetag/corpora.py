@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 from clausetag.infer.segment import is_cjk, is_heading
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import OPTIONAL_COLUMNS, OUTPUT_ONLY_RECORDS, REQUIRED_COLUMNS, UNIT_RECORD, Unit
-from clausetag.settings import Settings
+from clausetag.settings import Settings, resolve_path
 from clausetag.taxonomy import Taxonomy, load_taxonomy
 from clausetag.wording import counted
 
@@ -43,6 +43,7 @@ class Corpus:
     noise: Counter = field(default_factory=Counter)
     skipped: int = 0
     policy_ids: bool = True  # False where the release does not say which policy a unit is from
+    labeled: bool = True  # False: units without labels (policy documents read as `clausetag label` reads them)
 
     def describe_docs(self) -> str:
         n = len(self.docs())
@@ -311,24 +312,56 @@ def attach_sections(units: list[Unit]) -> list[Unit]:
     return units
 
 
+# --- policy documents without labels --------------------------------------------------------
+
+def read_documents(path: str | Path, docs: Iterable[str] | None = None) -> Corpus:
+    """The units of policy documents without labels: a file, or a folder's files of the kinds `clausetag label`
+    reads (recursively), each read and segmented as `label` does it, named by its file name (its path below
+    the folder where two share a name). A document that cannot be read is left out with a one-line warning
+    naming it, and counted in `skipped`; `docs` keeps only the documents so named."""
+    from clausetag.infer.labeler import document_ids, expand_inputs, prepare_document
+
+    path = Path(path)
+    if not path.exists():
+        raise CorpusError(f"{path}: not found")
+    unsupported: list[Path] = []
+    paths = list(expand_inputs([path], unsupported=unsupported))
+    for f in unsupported:
+        log.warning("%s: not a kind of document clausetag reads; left out", f)
+    wanted = set(docs) if docs is not None else None
+    units: list[Unit] = []
+    skipped = len(unsupported)
+    for file, doc in zip(paths, document_ids(paths)):
+        if wanted is not None and doc not in wanted:
+            continue
+        prepared = prepare_document(file, doc_id=doc)
+        if prepared.error:
+            log.warning("%s; left out", prepared.error)
+            skipped += 1
+            continue
+        units += [Unit(**{**u.to_dict(), "source": "documents"}) for u in prepared.units]
+    return Corpus(f"documents:{path}", load_taxonomy("harmonized"), units, skipped=skipped, labeled=False)
+
+
 # --- dispatch and datasets -------------------------------------------------------------------
 
 def load_source(spec: str, root: str | Path | None = None, docs: Iterable[str] | None = None) -> Corpus:
-    """A corpus from a source spec: `opp115:train`, `capp130:zh`, `capp130:en`, `jsonl:PATH`."""
+    """A corpus from a source spec: `opp115:train`, `capp130:zh`, `capp130:en`, `jsonl:PATH`, or
+    `documents:PATH` (policy documents without labels, `read_documents`)."""
     kind, _, arg = spec.partition(":")
     if kind == "opp115":
         return read_opp115(arg or "train", root)
     if kind == "capp130":
         return read_capp130(arg or "zh", root, docs)
     if kind == "jsonl":
-        from clausetag.settings import resolve_path
-
         corpus = read_jsonl(resolve_path(arg), name=spec)
         if docs is not None:
             keep = set(docs)
             corpus.units = [u for u in corpus.units if u.doc in keep]
         return corpus
-    raise CorpusError(f"unknown source {spec!r} (use opp115:SPLIT, capp130:zh|en or jsonl:PATH)")
+    if kind == "documents":
+        return read_documents(resolve_path(arg), docs)
+    raise CorpusError(f"unknown source {spec!r} (use opp115:SPLIT, capp130:zh|en, jsonl:PATH or documents:PATH)")
 
 
 def to_dataset(units: list[Unit]):

@@ -174,7 +174,7 @@ def load_model(directory: str | Path, encoder: str | None = None, check_fingerpr
     taxonomy = Taxonomy.from_dict(info.taxonomy)
     if info.method == "tfidf":
         clf = TfidfClassifier.load(directory, use_section=bool((info.inputs or {}).get("use_section")))
-    elif info.method in ("frozen", "finetune"):
+    elif info.method in ("frozen", "finetune", "distill"):
         name = encoder or info.encoder["name"]
         expected = info.encoder.get("fingerprint") if check_fingerprint and encoder is None else None
         try:

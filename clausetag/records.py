@@ -43,6 +43,11 @@ class Unit:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
+def normalized(text: str) -> str:
+    """Text with runs of whitespace collapsed to one space (how units are matched to training units)."""
+    return " ".join(text.split())
+
+
 @dataclass(slots=True)
 class Segment:
     """A span of a document found by the segmenter (no labels yet)."""

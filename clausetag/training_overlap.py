@@ -11,22 +11,18 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from clausetag.records import Unit
+from clausetag.records import Unit, normalized
 
 OVERRIDES_LINE = "# overrides: "
 #: Settings that change which units a model trains on; other overrides (time budgets, init_from) do not.
 DATA_SETTINGS = ("seed", "taxonomy", "validation.")
 #: Sources whose units may change after training and are then taken as they are now: the project's own
-#: annotated folders (`jsonl:`), which change by re-annotation and reader fixes (a heading restored, a
-#: sentence no longer cut), never by a held-out part joining them (that lives in another folder). The
+#: annotated folders (`jsonl:`) and policy documents read without labels (`documents:`), which change by
+#: re-annotation and reader fixes (a heading restored, a sentence no longer cut), never by a held-out part
+#: joining them (that lives in another folder). The
 #: check is then approximate, and says so. A public corpus that changed (its test part put in the folder)
 #: cannot be rebuilt, and the check says it cannot tell.
-APPROXIMATED_KINDS = ("jsonl:",)
-
-
-def normalized(text: str) -> str:
-    """Text with runs of whitespace collapsed to one space (how units are matched to training units)."""
-    return " ".join(text.split())
+APPROXIMATED_KINDS = ("jsonl:", "documents:")
 
 
 def saved_overrides(config_text: str) -> dict[str, str]:
@@ -43,8 +39,8 @@ def saved_overrides(config_text: str) -> dict[str, str]:
 
 
 def training_texts(model_dir: Path, corpora_root=None) -> tuple[set[str], list[str]]:
-    """The (normalized) texts of the units the model in `model_dir` was trained on, and the sources whose
-    units have changed since, taken as they are now (see APPROXIMATED_KINDS). Raises ConfigError or
+    """The (normalized) texts of the units the model in `model_dir` was trained on (labeled or, for a
+    distilled model, not), and the sources whose units have changed since, taken as they are now (see APPROXIMATED_KINDS). Raises ConfigError or
     CorpusError when its config or sources cannot be read here, or when a public corpus now gives other
     units than the model recorded. A model that records its documents (since 2026-11-29) is rebuilt from those
     alone, so documents added to a corpus folder since (a test part) are not taken for training data;
@@ -97,7 +93,7 @@ def _rebuilt_texts(config_text: str, name: str, summary: dict, corpora_root) -> 
                                   f"now hash to {source['sha256_16']}, recorded {recorded[source['spec']]}): the "
                                   "source has changed since, so its training units cannot be rebuilt")
             changed.append(source["spec"])
-    return {normalized(u.text) for u in data.train}, changed
+    return {normalized(u.text) for u in [*data.train, *data.unlabeled]}, changed
 
 
 def overlap(model_dir: Path, units: list[Unit], corpora_root=None) -> dict:

@@ -191,7 +191,7 @@ class OnnxClassifier:
     def for_model(cls, model, threads: int | None = None) -> "OnnxClassifier":
         """The ONNX backend of a loaded encoder model, exported first where no export is cached."""
         if not isinstance(model.classifier, TokenBatcher):
-            raise ValueError("the onnx backend needs an encoder model (frozen or finetune), not tfidf")
+            raise ValueError("the onnx backend needs an encoder model (frozen, finetune or distill), not tfidf")
         settings = export_settings(model.info.onnx)
         path = cache_path(model.path, settings)
         if not path.exists():

@@ -19,7 +19,7 @@ def test_shipped_configs_parse():
     assert "default.toml" in names
     for p in CONFIGS.glob("*.toml"):
         cfg = load_config(p)
-        assert cfg.method in ("tfidf", "frozen", "finetune")
+        assert cfg.method in ("tfidf", "frozen", "finetune", "distill")
         assert len(cfg.hash) == 16
 
 

@@ -35,6 +35,12 @@ def _finetune_lines(log: dict | None, nested: bool = False) -> list[str]:
         lines.append(f"Fine-tuning: {log['steps']} steps in {log['finetune_minutes']:.0f} minutes; {chosen}.")
     else:
         lines.append(f"No further fine-tuning steps (selection macro-F1 {log['selection_macro_f1']:.1f}).")
+    if d := log.get("distill"):
+        lines.append(f"Distilled from the teacher `{d['teacher']}` (scores by its {d['teacher_backend']} backend, cache "
+                     f"key `{d['teacher_key']}`) on {d['units_labeled']} labeled and {d['units_unlabeled']} unlabeled "
+                     f"units, targets mixing {d['gold_weight']:g} of the gold labels where a unit has them; binary "
+                     f"cross-entropy against the teacher's scores on {d['teacher_loss_units']} of them "
+                     f"{d['teacher_loss_before']:.4f} before training, {d['teacher_loss_after']:.4f} after.")
     return lines
 
 

@@ -13,15 +13,23 @@ from typing import Any
 from clausetag.settings import defaults
 
 
+METHODS = ("tfidf", "frozen", "finetune", "distill")
+#: Source kinds whose units carry no labels (what a teacher's scores alone train on).
+UNLABELED_KINDS = ("documents:",)
+
+
 class ConfigError(ValueError):
     """A config file is missing, malformed or inconsistent; the message names the file."""
 
 
 @dataclass
 class SourceSpec:
-    spec: str  # opp115:train | capp130:zh | capp130:en | jsonl:PATH
+    spec: str  # opp115:train | capp130:zh | capp130:en | jsonl:PATH | documents:PATH (no labels: distill only)
     weight: float = 1.0  # resampling factor (2.0 = every unit twice; 0.5 = half of them)
     max_units: int = 0  # cap after weighting (0 = none)
+    # sources (specs) none of whose documents or unit texts this source may give: a test part beside an
+    # unlabeled source (`documents:`); the validation sets' documents and texts are left out of it in any case
+    exclude: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -121,9 +129,28 @@ class BlendSpec:
 
 
 @dataclass
+class DistillSpec:
+    """The `distill` method: a student encoder (the config's [encoder], e.g. its first few layers, with the
+    [finetune] LoRA, head and step plan) trained to match a teacher model's final (blended) scores on every
+    training unit, labeled or not (train/distill.py)."""
+
+    teacher: str = "models/default"  # a model folder, loaded with the project's loader
+    # how the teacher scores: "onnx" (int8 ONNX Runtime, cached export; faster on CPU) or "torch"
+    teacher_backend: str = "onnx"
+    teacher_batch_size: int = 64
+    # the target of a unit with gold labels: (1 - gold_weight) * teacher score + gold_weight * gold label;
+    # units without labels (documents: sources) learn the teacher's scores alone
+    gold_weight: float = 0.3
+    # folder of the teacher's cached scores (keyed by teacher model and unit); "" = CLAUSETAG_CACHE/teacher-scores
+    cache: str = ""
+    # training units on which the student's loss against the teacher is measured before and after training
+    loss_sample: int = 512
+
+
+@dataclass
 class TrainConfig:
     name: str
-    method: str = "finetune"  # tfidf | frozen | finetune
+    method: str = "finetune"  # tfidf | frozen | finetune | distill
     taxonomy: str = "harmonized"
     seed: int = 13
     output: str = ""
@@ -134,6 +161,7 @@ class TrainConfig:
     frozen: FrozenSpec = field(default_factory=FrozenSpec)
     finetune: FinetuneSpec = field(default_factory=FinetuneSpec)
     blend: BlendSpec = field(default_factory=BlendSpec)
+    distill: DistillSpec = field(default_factory=DistillSpec)
     # ONNX export settings this model is validated with (keys of clausetag/defaults.toml [onnx]; kept in
     # model.json; the defaults apply to the keys not given)
     onnx: dict[str, Any] = field(default_factory=dict)
@@ -146,7 +174,7 @@ class TrainConfig:
 
 
 _SECTIONS = {"validation": ValidationSpec, "encoder": EncoderSpec, "tfidf": TfidfSpec, "frozen": FrozenSpec,
-             "finetune": FinetuneSpec, "blend": BlendSpec}
+             "finetune": FinetuneSpec, "blend": BlendSpec, "distill": DistillSpec}
 
 
 def _build(cls, raw: dict[str, Any], where: str):
@@ -194,6 +222,8 @@ _RANGES: dict[str, tuple[float, bool, float | None]] = {
     "encoder.max_length": (8, False, None), "encoder.layers": (0, False, None),
     "validation.capp130_fraction": (0, False, 1), "validation.max_units_for_selection": (0, False, None),
     "validation.max_units": (0, False, None), "blend.min_language_units": (1, False, None),
+    "distill.teacher_batch_size": (1, False, None),
+    "distill.loss_sample": (1, False, None),
 }
 
 
@@ -213,8 +243,8 @@ def _check_ranges(cfg: TrainConfig, path: str) -> None:
 def _check(cfg: TrainConfig, path: str) -> None:
     """Settings that are well-typed but not allowed (checked after overrides too)."""
     _check_ranges(cfg, path)
-    if cfg.method not in ("tfidf", "frozen", "finetune"):
-        raise ConfigError(f"{path}: method must be tfidf, frozen or finetune, not {cfg.method!r}")
+    if cfg.method not in METHODS:
+        raise ConfigError(f"{path}: method must be {', '.join(METHODS[:-1])} or {METHODS[-1]}, not {cfg.method!r}")
     if not 0.0 <= cfg.blend.tfidf_weight < 1.0:
         raise ConfigError(f"{path}: [blend] tfidf_weight must be in [0, 1)")
     if cfg.validation.threshold_weighting not in ("equal_sources", "pooled"):
@@ -236,8 +266,22 @@ def _check(cfg: TrainConfig, path: str) -> None:
         re.compile(cfg.tfidf.word_pattern)
     except re.error as e:
         raise ConfigError(f"{path}: [tfidf] word_pattern is not a regular expression ({e})") from None
+    unlabeled = [s.spec for s in cfg.sources if s.spec.startswith(UNLABELED_KINDS)]
+    misplaced = [s.spec for s in cfg.sources if s.exclude and not s.spec.startswith(UNLABELED_KINDS)]
+    if misplaced:
+        raise ConfigError(f"{path}: [[sources]] {misplaced[0]}: exclude is for sources without labels "
+                          f"({', '.join(k + 'PATH' for k in UNLABELED_KINDS)})")
+    if unlabeled and cfg.method != "distill":
+        raise ConfigError(f"{path}: {unlabeled[0]} has no labels; only the distill method trains on such a source")
+    if cfg.distill.teacher_backend not in ("onnx", "torch"):
+        raise ConfigError(f"{path}: [distill] teacher_backend must be onnx or torch, not {cfg.distill.teacher_backend!r}")
+    if isinstance(cfg.distill.gold_weight, bool) or not isinstance(cfg.distill.gold_weight, (int, float)) \
+            or not 0 <= cfg.distill.gold_weight <= 1:
+        raise ConfigError(f"{path}: [distill] gold_weight must be a number from 0 to 1, not {cfg.distill.gold_weight!r}")
+    if cfg.method == "distill" and not cfg.distill.teacher:
+        raise ConfigError(f"{path}: [distill] teacher must name a model folder")
     if cfg.blend.tfidf_weight and cfg.method == "tfidf":
-        raise ConfigError(f"{path}: [blend] needs an encoder method (frozen or finetune), not tfidf")
+        raise ConfigError(f"{path}: [blend] needs an encoder method (frozen, finetune or distill), not tfidf")
     if not cfg.sources:
         raise ConfigError(f"{path}: no [[sources]]")
     _check_onnx(cfg.onnx, path)

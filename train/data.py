@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from clausetag.corpora import capp130_docs, load_source, natural_key
-from clausetag.records import Unit
+from clausetag.records import Unit, normalized
 from clausetag.taxonomy import Taxonomy, load_taxonomy
 
 from clausetag.train.config import TrainConfig
@@ -20,6 +20,9 @@ class TrainingData:
     train: list[Unit]
     validation: dict[str, list[Unit]]  # validation source name -> units
     summary: dict = field(default_factory=dict)
+    # units without labels (`documents:` sources), none of them a validation or excluded unit or document,
+    # nor a (text, section) of `train`
+    unlabeled: list[Unit] = field(default_factory=list)
 
 
 def split_docs(docs: list[str], fraction: float, seed: int) -> set[str]:
@@ -64,9 +67,13 @@ def build_data(cfg: TrainConfig, corpora_root=None, recorded: dict | None = None
     validation: dict[str, list[Unit]] = {}
     summary: dict = {"sources": []}
 
+    unlabeled_sources, available = [], []  # available: every labeled training unit, resampled or not
     for src in cfg.sources:
         kind = src.spec.split(":")[0]
         corpus = load_source(src.spec, corpora_root, as_recorded.get(src.spec))
+        if not corpus.labeled:  # read with the others, sorted out once the validation sets are known
+            unlabeled_sources.append((src, corpus))
+            continue
         units = corpus.mapped(target)
         held: list[Unit] = []
         if kind == "capp130" and cfg.validation.capp130_fraction > 0:
@@ -86,24 +93,61 @@ def build_data(cfg: TrainConfig, corpora_root=None, recorded: dict | None = None
                 validation[src.spec] = held
         picked = resample(units, src.weight, src.max_units, rng)
         train.extend(picked)
-        summary["sources"].append({
-            "spec": src.spec, "weight": src.weight, "units_available": len(units), "units_used": len(picked),
-            "validation_units": len(held), "docs": len({u.doc for u in units}),
-            "sha256_16": _hash_units(units), "noise_labels_ignored": sum(corpus.noise.values()),
-            "doc_ids": _sorted_docs(u.doc for u in units), "validation_doc_ids": _sorted_docs(u.doc for u in held),
-        })
+        available.extend(units)
+        summary["sources"].append(_source_summary(src, units, picked, held, sum(corpus.noise.values())))
     opp115 = opp115_validation(cfg)
     if opp115:
         validation[opp115] = load_source(opp115, corpora_root).mapped(target)
+    unlabeled: list[Unit] = []
+    for src, corpus in unlabeled_sources:
+        units, dropped = _unseen_units(corpus.units, [*validation.values(), *(
+            load_source(spec, corpora_root).mapped(target) for spec in src.exclude)], available, unlabeled)
+        picked = resample(units, src.weight, src.max_units, rng)
+        unlabeled.extend(picked)
+        summary["sources"].append({**_source_summary(src, units, picked, [], 0), "labeled": False, **dropped,
+                                   "unreadable_docs": corpus.skipped})
     if cfg.validation.max_units:
         validation = {k: v if len(v) <= cfg.validation.max_units else rng.sample(v, cfg.validation.max_units)
                       for k, v in validation.items()}
     rng.shuffle(train)
     summary["train_units"] = len(train)
+    if unlabeled_sources:
+        summary["unlabeled_units"] = len(unlabeled)
     summary["train_label_counts"] = dict(Counter(l for u in train for l in u.labels))
     summary["validation_units"] = {k: len(v) for k, v in validation.items()}
     summary["capp130_validation_docs"] = _sorted_docs(val_docs or [])
-    return TrainingData(train, validation, summary)
+    return TrainingData(train, validation, summary, unlabeled)
+
+
+def _source_summary(src, units: list[Unit], picked: list[Unit], held: list[Unit], noise: int) -> dict:
+    """What a training source gave: its units, documents and their hash (checked when a model's training
+    data is rebuilt), the documents it trained and validated on."""
+    return {"spec": src.spec, "weight": src.weight, "units_available": len(units), "units_used": len(picked),
+            "validation_units": len(held), "docs": len({u.doc for u in units}), "sha256_16": _hash_units(units),
+            "noise_labels_ignored": noise, "doc_ids": _sorted_docs(u.doc for u in units),
+            "validation_doc_ids": _sorted_docs(u.doc for u in held)}
+
+
+def _unseen_units(units: list[Unit], never: list[list[Unit]], labeled: list[Unit],
+                  taken: list[Unit]) -> tuple[list[Unit], dict]:
+    """The units of an unlabeled source that may be trained on: not of a document of `never` (validation
+    sets, test parts), nor with the text of one of their units (whitespace collapsed, as the training-overlap
+    check matches), nor a (text, section) that a labeled training unit or an earlier unlabeled one has (the
+    labeled one carries gold labels too); the counts of those left out."""
+    docs = {u.doc for part in never for u in part}
+    texts = {normalized(u.text) for part in never for u in part}
+    seen = {(u.text, u.section) for u in [*labeled, *taken]}
+    kept, dropped = [], {"excluded_docs": 0, "excluded_units": 0, "duplicate_units": 0}
+    dropped["excluded_docs"] = len({u.doc for u in units} & docs)
+    for u in units:
+        if u.doc in docs or normalized(u.text) in texts:
+            dropped["excluded_units"] += 1
+        elif (u.text, u.section) in seen:
+            dropped["duplicate_units"] += 1
+        else:
+            seen.add((u.text, u.section))
+            kept.append(u)
+    return kept, dropped
 
 
 def opp115_validation(cfg: TrainConfig) -> str:

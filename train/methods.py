@@ -169,32 +169,59 @@ def selection_score(model: EncoderClassifier, taxonomy: Taxonomy, units: list[Un
 
 def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], selection: list[Unit]) -> EncoderClassifier:
     """LoRA fine-tuning from a probe-initialised head; early stopping on selection macro-F1."""
-    from peft import LoraConfig, get_peft_model
-
     f = cfg.finetune
     prior = None
     if f.init_from:
         model, prior = load_fine_tuned(f.init_from, cfg, taxonomy)
     else:
-        model = build_encoder_classifier(cfg, taxonomy)
-    n_layers = model.encoder.config.num_hidden_layers
-    if f.lora_layers >= n_layers:
-        raise ConfigError(f"{cfg.path or cfg.name}: [finetune] lora_layers must be below the encoder's "
-                          f"{n_layers} layers (0 = all), not {f.lora_layers}")
-    if not f.init_from:
-        probe_head(model, cfg, taxonomy, train)
-        top = list(range(n_layers - f.lora_layers, n_layers)) if f.lora_layers else None
-        lora = LoraConfig(r=f.lora_r, lora_alpha=f.lora_alpha, lora_dropout=f.lora_dropout,
-                          target_modules=["query", "key", "value", "dense"], bias="none", layers_to_transform=top)
-        model.encoder = get_peft_model(model.encoder, lora)  # base weights (incl. word embeddings) frozen
+        model = lora_model(cfg, taxonomy, train)
+    _check_lora_layers(model, cfg)
     model.to(torch_device(cfg.encoder.device))
-    log.info("fine-tuning on %s", model.device)
     cache = LowerLayerCache(model, train, f.lora_layers) if f.lora_layers else None
-
     y = torch.from_numpy(taxonomy.to_matrix([u.labels for u in train])).to(model.device)
     pos = y.sum(0).clamp(min=1)
     pos_weight = ((y.shape[0] - pos) / pos).sqrt().clamp(1.0, f.pos_weight_cap)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    model.training_log = fit_steps(model, cfg, taxonomy, train, y, nn.BCEWithLogitsLoss(pos_weight=pos_weight),
+                                   selection, cache, f"model {f.init_from}" if f.init_from else "probe head")
+    if f.init_from:
+        model.training_log.update(_fine_tuning_origin(f.init_from, prior.metrics, prior.training.get("machine")))
+    return model.eval()
+
+
+def lora_model(cfg: TrainConfig, taxonomy: Taxonomy, labeled: list[Unit]) -> EncoderClassifier:
+    """The config's encoder with a head probed on `labeled` (none probed when it is empty) and LoRA adapters
+    ([finetune] lora_r, lora_alpha, lora_dropout; in the top `lora_layers` layers, or all)."""
+    from peft import LoraConfig, get_peft_model
+
+    f = cfg.finetune
+    model = build_encoder_classifier(cfg, taxonomy)
+    n_layers = _check_lora_layers(model, cfg)
+    if labeled:
+        probe_head(model, cfg, taxonomy, labeled)
+    top = list(range(n_layers - f.lora_layers, n_layers)) if f.lora_layers else None
+    lora = LoraConfig(r=f.lora_r, lora_alpha=f.lora_alpha, lora_dropout=f.lora_dropout,
+                      target_modules=["query", "key", "value", "dense"], bias="none", layers_to_transform=top)
+    model.encoder = get_peft_model(model.encoder, lora)  # base weights (incl. word embeddings) frozen
+    return model
+
+
+def _check_lora_layers(model: EncoderClassifier, cfg: TrainConfig) -> int:
+    """The encoder's number of layers, once [finetune] lora_layers is known to be below it."""
+    n_layers = model.encoder.config.num_hidden_layers
+    if cfg.finetune.lora_layers >= n_layers:
+        raise ConfigError(f"{cfg.path or cfg.name}: [finetune] lora_layers must be below the encoder's "
+                          f"{n_layers} layers (0 = all), not {cfg.finetune.lora_layers}")
+    return n_layers
+
+
+def fit_steps(model: EncoderClassifier, cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], y: torch.Tensor,
+              loss_fn: nn.Module, selection: list[Unit], cache: LowerLayerCache | None = None,
+              start: str = "probe head") -> dict:
+    """The [finetune] step plan over `train` with targets `y` (one row per unit, on the model's device):
+    AdamW, warm-up and decay, early stopping on selection macro-F1 (`start` names what is evaluated before
+    the first step); the best weights are loaded back. Returns the training log."""
+    f = cfg.finetune
+    log.info("fine-tuning on %s", model.device)
     enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
     optim = torch.optim.AdamW([
         {"params": enc_params, "lr": f.lr},
@@ -209,7 +236,7 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     sched = torch.optim.lr_scheduler.LambdaLR(optim, plan.lr_factor)
     best = {"score": selection_score(model, taxonomy, selection) if selection else -1.0, "step": 0,
             "state": _trainable_state(model)}
-    log.info("%s: selection macro-F1 %.1f", f"model {f.init_from}" if f.init_from else "probe head", best["score"])
+    log.info("%s: selection macro-F1 %.1f", start, best["score"])
     started, step, bad_evals = time.time(), 0, 0
     done = budget_s <= 0
     while not done:
@@ -251,11 +278,8 @@ def fit_finetune(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit], select
     if not selection:  # nothing to select on: the model after the last step is the model
         best = {"score": best["score"], "step": step, "state": _trainable_state(model)}
     _load_trainable_state(model, best["state"])
-    model.training_log = {"steps": step, "best_step": best["step"], "selection_macro_f1": best["score"],
-                          "finetune_minutes": (time.time() - started) / 60}
-    if f.init_from:
-        model.training_log.update(_fine_tuning_origin(f.init_from, prior.metrics, prior.training.get("machine")))
-    return model.eval()
+    return {"steps": step, "best_step": best["step"], "selection_macro_f1": best["score"],
+            "finetune_minutes": (time.time() - started) / 60}
 
 
 def _fine_tuning_origin(directory: str, prior_metrics: dict, prior_machine: str | None = None) -> dict:

@@ -95,7 +95,12 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     log.info("training units: %d; validation: %s", len(data.train), data.summary["validation_units"])
     tuning = {k: v for k, v in data.validation.items() if k not in cfg.validation.evaluate_only}
     selection = _selection(tuning, cfg.validation.max_units_for_selection, cfg.seed)
-    clf = FITTERS[cfg.method](cfg, taxonomy, data.train, selection)
+    if cfg.method == "distill":  # the one method that also trains on units without labels
+        from clausetag.train.distill import fit_distill
+
+        clf = fit_distill(cfg, taxonomy, data, selection)
+    else:
+        clf = FITTERS[cfg.method](cfg, taxonomy, data.train, selection)
     blend = ((kept_blend(cfg.blend.keep_from) if cfg.blend.keep_from else fit_blend(cfg, taxonomy, data.train))
              if cfg.blend.tfidf_weight else None)
     # a continued model's training time includes the run it continues

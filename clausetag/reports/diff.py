@@ -18,7 +18,7 @@ from clausetag.reports.coverage import (STATUS_ORDER, Checklist, ChecklistItem, 
                                 load_checklist, read_labels)
 from clausetag.jsonlines import json_objects, located
 from clausetag.records import UNIT_RECORD, Prediction
-from clausetag.training_overlap import normalized
+from clausetag.records import normalized
 from clausetag.wording import counted
 
 if TYPE_CHECKING:
