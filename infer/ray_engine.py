@@ -210,10 +210,11 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
                   manifests=(), batch_documents: int | None = None) -> dict:
     """Label `inputs` (and the documents `manifests` list) on Ray into the partition folder `output`;
     returns `run_batch`'s counts. `address`: a running cluster's (`auto`: the one `ray start` began on this
-    machine); None starts Ray here. `workers`: actors that score (each loads the model once)."""
+    machine); None: the cluster RAY_ADDRESS names (set in a `ray job submit` entrypoint), else Ray starts here. `workers`: actors that score (each loads the model once)."""
     import ray.data
 
     model_dir = Path(model_dir).absolute() if model_dir else default_model_dir().absolute()
+    address = address or os.environ.get("RAY_ADDRESS")  # a `ray job submit` entrypoint runs with the cluster's
     labels, model = _model_for_workers(model_dir, backend, encoder, structure)
     unsupported: list = []
     paths = list_inputs(inputs, manifests, exclude=[output], unsupported=unsupported)
