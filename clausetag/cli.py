@@ -373,8 +373,9 @@ def report(
     """Coverage per policy and for the batch: categories disclosed, evidence, PIPL/GDPR checklist (HTML, CSV, JSON)."""
     import tomllib
 
-    from clausetag.reports.coverage import REPORT_FILE, CoverageError
-    from clausetag.reports.coverage_html import write_report
+    from clausetag.reports.coverage import REPORT_FILE
+    from clausetag.reports.label_output import CoverageError
+    from clausetag.reports.coverage_run import write_report
     from clausetag.output_paths import folder_output_problem
     from clausetag.settings import defaults
 
@@ -389,9 +390,9 @@ def report(
         fail(str(e))
     except (tomllib.TOMLDecodeError, KeyError) as e:
         fail(f"{checklist}: not a valid checklist ({e})")
-    failed = len(cov.policies) - len(cov.labeled)
-    typer.echo(f"{counted(len(cov.policies), 'policy', 'policies')} ({len(cov.labeled)} labeled"
-               + (f", {failed} failed" if failed else "") + f"); report: {out_dir / REPORT_FILE}")
+    t = cov.tally
+    typer.echo(f"{counted(t.policies, 'policy', 'policies')} ({t.labeled} labeled"
+               + (f", {t.failed} failed" if t.failed else "") + f"); report: {out_dir / REPORT_FILE}")
 
 
 @app.command()
@@ -439,7 +440,8 @@ def export(
     from clausetag.label_studio import labeling_config, to_tasks
     from clausetag.output_paths import file_output_problem, input_overwrite_problem
     from clausetag.records import SUMMARY_RECORD
-    from clausetag.reports.coverage import CoverageError, read_labels
+    from clausetag.reports.coverage import read_labels
+    from clausetag.reports.label_output import CoverageError
 
     if fmt != "label-studio":
         fail(f"--format must be label-studio, not {fmt!r}")
@@ -534,11 +536,11 @@ def diff(
     """What changed between two versions of a policy (or two batches, policy by policy): units added, removed
     and reworded, categories now or no longer disclosed, checklist items whose status changed. Exit code 1
     if a document could not be compared."""
-    from clausetag.infer.output import atomic_write_text
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem, input_overwrite_problem
-    from clausetag.reports.diff import (DiffError, diff_versions, is_label_output, labeled_versions, read_versions,
-                                       summary_lines, to_json)
+    from clausetag.reports.diff import (DiffError, StreamedVersions, compare, is_label_output, labeled_versions,
+                                       pair_lines, unpaired_lines)
+    from clausetag.reports.diff_run import DiffWriter
     from clausetag.settings import defaults
 
     lang, backend = _checked_lang(lang), _checked_backend(backend)
@@ -551,8 +553,8 @@ def diff(
     sides = []
     try:
         for arg in (old, new):
-            if is_label_output(Path(arg)):
-                sides.append(read_versions(Path(arg)))
+            if is_label_output(Path(arg)):  # read a policy at a time, however large the batch
+                sides.append(StreamedVersions(Path(arg)))
                 continue
             if labeler is None:
                 from clausetag.infer.labeler import Labeler
@@ -561,24 +563,23 @@ def diff(
                 labeler = Labeler.load(model, backend=backend)
                 fallback = Taxonomy.from_dict(labeler.model.info.taxonomy).fallback
             sides.append(labeled_versions(arg, list(labeler.label_files([arg], lang=lang)), labeler.labels, fallback))
-        result = diff_versions(*sides, min_similarity=defaults()["diff"]["min_similarity"])
+        result = compare(*sides, min_similarity=defaults()["diff"]["min_similarity"])
+        writer = DiffWriter(output, len(result.pairs)) if output is not None else None
+        for d in result.diffs():
+            for line in pair_lines(d, result.checklist):
+                typer.echo(line)
+            if writer is not None:
+                writer.add(d)
+        only_old, only_new = result.only_old(), result.only_new()
     except (DiffError, ModelError) as e:
         fail(str(e))
-    for line in summary_lines(result):
+    for line in unpaired_lines(only_old, only_new):
         typer.echo(line)
     for p in result.failed:
         typer.echo(f"clausetag: {'; '.join(p.errors)}", err=True)
-    if output is not None:
-        if suffix == ".json":
-            import json
-
-            text = json.dumps(to_json(result), ensure_ascii=False, indent=2) + "\n"
-        else:
-            from clausetag.reports.diff_html import render_diff
-
-            text = render_diff(result)
+    if writer is not None:
         try:
-            atomic_write_text(output, text)
+            writer.write(only_old, only_new, result.failed)
         except OSError as e:  # e.g. a full disk; nothing half-written is left
             fail(f"{e.filename or output}: {e.strerror or e}")
         typer.echo(f"diff: {output}")

@@ -107,14 +107,19 @@ def record_of_row(row: dict) -> dict:
     return {k: row[k] for k in keys if k in row and not (k == "sha256" and row[k] is None)}
 
 
-def _parquet_rows(path: Path, columns: list[str] | None = None, rows: int = 4096) -> Iterator[dict]:
+def parquet_batches(path: Path, columns: list[str] | None = None, rows: int = 4096) -> Iterator:
+    """The record batches of a Parquet partition (`columns`: only these), streamed."""
     import pyarrow.parquet as pq
 
     try:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
-            yield from batch.to_pylist()
+        yield from pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns)
     except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
         raise PartitionError(f"{path}: not a readable Parquet partition ({e})") from None
+
+
+def _parquet_rows(path: Path, columns: list[str] | None = None) -> Iterator[dict]:
+    for batch in parquet_batches(path, columns):
+        yield from batch.to_pylist()
 
 
 def _jsonl_rows(path: Path) -> Iterator[dict]:
