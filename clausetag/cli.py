@@ -128,7 +128,8 @@ def label(
     inputs: Optional[list[str]] = typer.Argument(None, help="Files or directories (.txt .md .html .pdf .docx, or "
                                                  ".jsonl of units), http(s) addresses of policies; - reads standard "
                                                  "input. May be left out with --manifest."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only); "
+                                         "with --engine ray a folder, local or on another filesystem (s3://…)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl, csv or html (default: from -o's "
                                       "suffix, .csv or .html; otherwise jsonl); with --engine ray parquet (the "
                                       "default) or jsonl partitions in the folder -o."),
@@ -175,6 +176,7 @@ def label(
                       structure, address, workers, manifest, batch_documents)
     if address is not None or workers is not None or batch_documents is not None:
         fail("--address, --workers and --batch-documents go with --engine ray")
+    output = Path(output) if output is not None else None
     if manifest:
         from clausetag.infer.manifest import ManifestError, read_manifest
 
@@ -215,6 +217,7 @@ def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, 
     from clausetag.infer.batch import ResumeError
     from clausetag.infer.manifest import ManifestError
     from clausetag.infer.partitions import PARTITION_FORMATS, PartitionError, is_partition_folder
+    from clausetag.infer.remote_folder import folder_at
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import folder_output_problem
 
@@ -223,10 +226,14 @@ def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, 
         fail(f"--engine ray writes parquet or jsonl partitions, not {fmt!r}")
     if output is None:
         fail("--engine ray needs -o FOLDER (the partitions are written there)")
-    if problem := folder_output_problem(output):
-        fail(problem)
-    if output.is_dir() and any(output.iterdir()) and not is_partition_folder(output):
-        fail(f"{output}: is a folder with other files in it; give a new or empty folder for the partitions")
+    try:
+        folder = folder_at(output)  # s3://… and other filesystems: a RemotePath
+        if isinstance(folder, Path) and (problem := folder_output_problem(folder)):
+            fail(problem)
+        if folder.is_dir() and any(folder.iterdir()) and not is_partition_folder(folder):
+            fail(f"{output}: is a folder with other files in it; give a new or empty folder for the partitions")
+    except OSError as e:  # an address no filesystem answers at, a bucket that does not exist
+        fail(f"{output}: cannot open the output folder ({e})")
     if any(str(p) == "-" for p in inputs):
         fail("--engine ray cannot read standard input (-); give files, folders or a --manifest")
     lang, backend = _checked_lang(lang), _checked_backend(backend)
