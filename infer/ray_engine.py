@@ -122,7 +122,6 @@ def _connect(address: str | None, workers: int | None) -> None:
         return
     kwargs = dict(logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False)
     if address:
-        _check_reachable(address)
         ray.init(address=address, **kwargs)
     else:
         ray.init(num_cpus=os.cpu_count(), **kwargs)
@@ -222,6 +221,8 @@ def run_ray_batch(inputs, output: str | Path, fmt: str = "parquet", model_dir=No
 
     model_dir = Path(model_dir).absolute() if model_dir else default_model_dir().absolute()
     address = address or os.environ.get("RAY_ADDRESS")  # a `ray job submit` entrypoint runs with the cluster's
+    if address:
+        _check_reachable(address)  # at once, before the model's ONNX export (minutes the first time)
     labels, model = _model_for_workers(model_dir, backend, encoder, structure)
     unsupported: list = []
     output, location = folder_at(output).absolute(), str(output)

@@ -158,7 +158,7 @@ def diff_policies(old: Policy, new: Policy, labels: list[str], fallback: str | N
     return PolicyDiff(old, new, changes, unchanged, categories, items)
 
 
-# --- inputs ---------------------------------------------------------------------------------
+# --- inputs ----------------------------------------------------------------------------------
 
 class DiffError(ValueError):
     """A version cannot be read or labeled; the message names it."""
