@@ -230,6 +230,8 @@ def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, 
         folder = folder_at(output)  # s3://… and other filesystems: a RemotePath
         if isinstance(folder, Path) and (problem := folder_output_problem(folder)):
             fail(problem)
+        if not isinstance(folder, Path) and not folder.root.exists():
+            fail(f"{output}: {folder.root} does not exist (or cannot be seen with these credentials)")
         if folder.is_dir() and any(folder.iterdir()) and not is_partition_folder(folder):
             fail(f"{output}: is a folder with other files in it; give a new or empty folder for the partitions")
     except OSError as e:  # an address no filesystem answers at, a bucket that does not exist

@@ -80,6 +80,11 @@ class RemotePath:
     def absolute(self) -> RemotePath:
         return self
 
+    @property
+    def root(self) -> RemotePath:
+        """The bucket (or the filesystem's top folder) the path is in."""
+        return RemotePath(self.fs, self.path.split("/", 1)[0], self.scheme)
+
     def _info(self):
         return self.fs.get_file_info(self.path)
 

@@ -410,3 +410,11 @@ def test_partitions_are_written_to_and_resumed_from_s3(cluster, s3, mixed, refer
     assert (stats["skipped"], stats["documents"]) == (8, 8)
     assert sorted(o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="labels", Prefix="batches/")["Contents"]
                   if "/part-" in o["Key"]) == parts  # nothing written again, nothing dropped
+    # a bucket that is not there: one line, before any model or Ray starts
+    from typer.testing import CliRunner
+
+    from clausetag.cli import app
+
+    r = CliRunner().invoke(app, ["label", str(folder), "-o", "s3://nobucket/x", "--engine", "ray", "-m", str(MODEL)])
+    assert r.exit_code == 2 and r.stderr.strip() == ("clausetag: error: s3://nobucket/x: s3://nobucket does not exist "
+                                                     "(or cannot be seen with these credentials)"), r.stderr
