@@ -128,7 +128,8 @@ def label(
     inputs: Optional[list[str]] = typer.Argument(None, help="Files or directories (.txt .md .html .pdf .docx, or "
                                                  ".jsonl of units), http(s) addresses of policies; - reads standard "
                                                  "input. May be left out with --manifest."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file (default: stdout, jsonl only); "
+                                         "with --engine ray a folder, local or on another filesystem (s3://…)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl, csv or html (default: from -o's "
                                       "suffix, .csv or .html; otherwise jsonl); with --engine ray parquet (the "
                                       "default) or jsonl partitions in the folder -o."),
@@ -175,6 +176,7 @@ def label(
                       structure, address, workers, manifest, batch_documents)
     if address is not None or workers is not None or batch_documents is not None:
         fail("--address, --workers and --batch-documents go with --engine ray")
+    output = Path(output) if output is not None else None
     if manifest:
         from clausetag.infer.manifest import ManifestError, read_manifest
 
@@ -215,6 +217,7 @@ def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, 
     from clausetag.infer.batch import ResumeError
     from clausetag.infer.manifest import ManifestError
     from clausetag.infer.partitions import PARTITION_FORMATS, PartitionError, is_partition_folder
+    from clausetag.infer.remote_folder import folder_at
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import folder_output_problem
 
@@ -223,10 +226,16 @@ def _label_on_ray(inputs, output, fmt, model, backend, resume, max_mb, threads, 
         fail(f"--engine ray writes parquet or jsonl partitions, not {fmt!r}")
     if output is None:
         fail("--engine ray needs -o FOLDER (the partitions are written there)")
-    if problem := folder_output_problem(output):
-        fail(problem)
-    if output.is_dir() and any(output.iterdir()) and not is_partition_folder(output):
-        fail(f"{output}: is a folder with other files in it; give a new or empty folder for the partitions")
+    try:
+        folder = folder_at(output)  # s3://… and other filesystems: a RemotePath
+        if isinstance(folder, Path) and (problem := folder_output_problem(folder)):
+            fail(problem)
+        if not isinstance(folder, Path) and not folder.root.exists():
+            fail(f"{output}: {folder.root} does not exist (or cannot be seen with these credentials)")
+        if folder.is_dir() and any(folder.iterdir()) and not is_partition_folder(folder):
+            fail(f"{output}: is a folder with other files in it; give a new or empty folder for the partitions")
+    except OSError as e:  # an address no filesystem answers at, a bucket that does not exist
+        fail(f"{output}: cannot open the output folder ({e})")
     if any(str(p) == "-" for p in inputs):
         fail("--engine ray cannot read standard input (-); give files, folders or a --manifest")
     lang, backend = _checked_lang(lang), _checked_backend(backend)
@@ -373,8 +382,9 @@ def report(
     """Coverage per policy and for the batch: categories disclosed, evidence, PIPL/GDPR checklist (HTML, CSV, JSON)."""
     import tomllib
 
-    from clausetag.reports.coverage import REPORT_FILE, CoverageError
-    from clausetag.reports.coverage_html import write_report
+    from clausetag.reports.coverage import REPORT_FILE
+    from clausetag.reports.label_output import CoverageError
+    from clausetag.reports.coverage_run import write_report
     from clausetag.output_paths import folder_output_problem
     from clausetag.settings import defaults
 
@@ -389,9 +399,9 @@ def report(
         fail(str(e))
     except (tomllib.TOMLDecodeError, KeyError) as e:
         fail(f"{checklist}: not a valid checklist ({e})")
-    failed = len(cov.policies) - len(cov.labeled)
-    typer.echo(f"{counted(len(cov.policies), 'policy', 'policies')} ({len(cov.labeled)} labeled"
-               + (f", {failed} failed" if failed else "") + f"); report: {out_dir / REPORT_FILE}")
+    t = cov.tally
+    typer.echo(f"{counted(t.policies, 'policy', 'policies')} ({t.labeled} labeled"
+               + (f", {t.failed} failed" if t.failed else "") + f"); report: {out_dir / REPORT_FILE}")
 
 
 @app.command()
@@ -439,7 +449,8 @@ def export(
     from clausetag.label_studio import labeling_config, to_tasks
     from clausetag.output_paths import file_output_problem, input_overwrite_problem
     from clausetag.records import SUMMARY_RECORD
-    from clausetag.reports.coverage import CoverageError, read_labels
+    from clausetag.reports.coverage import read_labels
+    from clausetag.reports.label_output import CoverageError
 
     if fmt != "label-studio":
         fail(f"--format must be label-studio, not {fmt!r}")
@@ -534,11 +545,11 @@ def diff(
     """What changed between two versions of a policy (or two batches, policy by policy): units added, removed
     and reworded, categories now or no longer disclosed, checklist items whose status changed. Exit code 1
     if a document could not be compared."""
-    from clausetag.infer.output import atomic_write_text
     from clausetag.modeldir import ModelError
     from clausetag.output_paths import file_output_problem, input_overwrite_problem
-    from clausetag.reports.diff import (DiffError, diff_versions, is_label_output, labeled_versions, read_versions,
-                                       summary_lines, to_json)
+    from clausetag.reports.diff import (DiffError, StreamedVersions, compare, is_label_output, labeled_versions,
+                                       pair_lines, unpaired_lines)
+    from clausetag.reports.diff_run import DiffWriter
     from clausetag.settings import defaults
 
     lang, backend = _checked_lang(lang), _checked_backend(backend)
@@ -551,8 +562,8 @@ def diff(
     sides = []
     try:
         for arg in (old, new):
-            if is_label_output(Path(arg)):
-                sides.append(read_versions(Path(arg)))
+            if is_label_output(Path(arg)):  # read a policy at a time, however large the batch
+                sides.append(StreamedVersions(Path(arg)))
                 continue
             if labeler is None:
                 from clausetag.infer.labeler import Labeler
@@ -561,24 +572,23 @@ def diff(
                 labeler = Labeler.load(model, backend=backend)
                 fallback = Taxonomy.from_dict(labeler.model.info.taxonomy).fallback
             sides.append(labeled_versions(arg, list(labeler.label_files([arg], lang=lang)), labeler.labels, fallback))
-        result = diff_versions(*sides, min_similarity=defaults()["diff"]["min_similarity"])
+        result = compare(*sides, min_similarity=defaults()["diff"]["min_similarity"])
+        writer = DiffWriter(output, len(result.pairs)) if output is not None else None
+        for d in result.diffs():
+            for line in pair_lines(d, result.checklist):
+                typer.echo(line)
+            if writer is not None:
+                writer.add(d)
+        only_old, only_new = result.only_old(), result.only_new()
     except (DiffError, ModelError) as e:
         fail(str(e))
-    for line in summary_lines(result):
+    for line in unpaired_lines(only_old, only_new):
         typer.echo(line)
     for p in result.failed:
         typer.echo(f"clausetag: {'; '.join(p.errors)}", err=True)
-    if output is not None:
-        if suffix == ".json":
-            import json
-
-            text = json.dumps(to_json(result), ensure_ascii=False, indent=2) + "\n"
-        else:
-            from clausetag.reports.diff_html import render_diff
-
-            text = render_diff(result)
+    if writer is not None:
         try:
-            atomic_write_text(output, text)
+            writer.write(only_old, only_new, result.failed)
         except OSError as e:  # e.g. a full disk; nothing half-written is left
             fail(f"{e.filename or output}: {e.strerror or e}")
         typer.echo(f"diff: {output}")

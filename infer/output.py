@@ -12,8 +12,9 @@ import io
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
 from clausetag.records import ERROR_RECORD, SUMMARY_RECORD, UNIT_RECORD
 
@@ -40,18 +41,26 @@ def new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename; the file gets the permissions a normally created one would."""
+@contextmanager
+def atomic_file(path: Path) -> Iterator[IO[str]]:
+    """A text file to write `path` through, a piece at a time: a temporary file beside it, renamed onto it
+    when the block ends (removed if it fails); the file gets the permissions a normally created one would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+            yield f
         os.chmod(tmp, new_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename (`atomic_file`)."""
+    with atomic_file(path) as f:
+        f.write(text)
 
 
 def read_records(path: Path) -> Iterator[dict]:
@@ -106,11 +115,17 @@ CSV_COLUMNS = ["type", "doc", "id", "start", "end", "lang", "section", "heading"
 WARNING_ROW = "warning"  # the CSV's row type for a document's warning (JSONL keeps them in its summary)
 
 
+def spreadsheet_writer(f: IO[str]):
+    """A csv writer into `f`, after the byte-order mark that Excel needs to read Chinese and Czech right."""
+    f.write("\ufeff")
+    return csv.writer(f)
+
+
 def spreadsheet_csv(rows: Iterable[list]) -> str:
-    """CSV text in UTF-8 with a byte-order mark, which Excel needs to read Chinese and Czech right."""
+    """CSV text in UTF-8 with a byte-order mark (`spreadsheet_writer`)."""
     buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return "\ufeff" + buf.getvalue()
+    spreadsheet_writer(buf).writerows(rows)
+    return buf.getvalue()
 
 
 def to_csv(records: list[dict], labels: list[str]) -> str:

@@ -3,9 +3,9 @@
 Each partition is a Parquet (or JSONL) file of the records `clausetag label` writes to one JSONL file:
 one row per unit, one summary row per document, one error row per document that failed; the summary
 row also holds `sha256`, the hash of the document's content when it was labeled, which `--resume`
-compares. A partition is written to a temporary name and renamed (atomic), and named after the
-documents it holds, so a task retried after a lost worker replaces its own partition instead of
-adding a second. Reading streams record batches (pyarrow only, no Ray): a report over 100,000 policies
+compares. A partition is written whole (locally to a temporary name and renamed; on an object store,
+`s3://…` as a `RemotePath`, as one object), and named after the documents it holds, so a task retried
+after a lost worker replaces its own partition instead of adding a second. Reading streams record batches (pyarrow only, no Ray): a report over 100,000 policies
 never holds the whole folder's table. pyarrow is imported only where Parquet is read or written.
 """
 
@@ -16,10 +16,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from clausetag.infer.output import atomic_write_text
 from clausetag.records import ERROR_RECORD, SUMMARY_RECORD, UNIT_RECORD
+
+if TYPE_CHECKING:
+    from clausetag.infer.remote_folder import RemotePath
 
 PARTITION_PREFIX = "part-"
 PARTITION_FORMATS = {"parquet": ".parquet", "jsonl": ".jsonl"}
@@ -77,18 +80,32 @@ def record_schema(labels: list[str]):
     ])
 
 
-def write_partition(folder: Path, records: list[dict], fmt: str, labels: list[str]) -> Path:
-    """Write one partition (atomically: a temporary file, then a rename); its name follows from the
-    documents of its summary records (`partition_name`)."""
+def write_whole(path: Path | RemotePath, text: str) -> None:
+    """Write a file that readers see whole or not at all: locally a temporary file renamed onto it, on an
+    object store one object written at once."""
+    if isinstance(path, Path):
+        atomic_write_text(path, text)
+    else:
+        path.write_bytes(text.encode("utf-8"))
+
+
+def write_partition(folder: Path | RemotePath, records: list[dict], fmt: str, labels: list[str]) -> Path | RemotePath:
+    """Write one partition whole (`write_whole`; a local Parquet file likewise through a temporary name);
+    its name follows from the documents of its summary records (`partition_name`)."""
     docs = [r["doc"] for r in records if r["type"] == SUMMARY_RECORD]
     path = folder / partition_name(docs, fmt)
     if fmt == "jsonl":
-        atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        write_whole(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
         return path
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pylist(records, schema=record_schema(labels))
+    if not isinstance(path, Path):
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        path.write_bytes(sink.getvalue().to_pybytes())
+        return path
     tmp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
         pq.write_table(table, tmp)
@@ -107,14 +124,20 @@ def record_of_row(row: dict) -> dict:
     return {k: row[k] for k in keys if k in row and not (k == "sha256" and row[k] is None)}
 
 
-def _parquet_rows(path: Path, columns: list[str] | None = None, rows: int = 4096) -> Iterator[dict]:
+def parquet_batches(path: Path, columns: list[str] | None = None, rows: int = 4096) -> Iterator:
+    """The record batches of a Parquet partition (`columns`: only these), streamed."""
     import pyarrow.parquet as pq
 
     try:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
-            yield from batch.to_pylist()
+        source = path if isinstance(path, Path) else path.open_input()
+        yield from pq.ParquetFile(source).iter_batches(batch_size=rows, columns=columns)
     except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
         raise PartitionError(f"{path}: not a readable Parquet partition ({e})") from None
+
+
+def _parquet_rows(path: Path, columns: list[str] | None = None) -> Iterator[dict]:
+    for batch in parquet_batches(path, columns):
+        yield from batch.to_pylist()
 
 
 def _jsonl_rows(path: Path) -> Iterator[dict]:
@@ -215,5 +238,5 @@ def read_meta(folder: Path) -> dict:
         return {}
 
 
-def write_meta(folder: Path, meta: dict) -> None:
-    atomic_write_text(folder / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+def write_meta(folder: Path | RemotePath, meta: dict) -> None:
+    write_whole(folder / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")

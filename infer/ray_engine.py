@@ -29,6 +29,7 @@ from clausetag.infer.manifest import content_sha256, is_remote, list_inputs, pre
 from clausetag.infer.partitions import (META_FILE, drop_documents, partition_files, write_meta, write_partition,
                                         written_documents)
 from clausetag.infer.progress import progress
+from clausetag.infer.remote_folder import folder_at
 from clausetag.records import SUMMARY_RECORD
 from clausetag.settings import defaults
 
@@ -67,7 +68,7 @@ class LabelingWorker:
         self.labeler = Labeler.load(model_dir, backend=backend, threads=threads, encoder=encoder,
                                     structure=structure)
         self.model = self.labeler.model_record
-        self.output, self.fmt = Path(output), fmt
+        self.location, self.fmt, self._output = output, fmt, None
         self.batches = 0
 
     def __call__(self, batch: dict) -> dict:
@@ -87,10 +88,16 @@ class LabelingWorker:
                                ("units", len(result.predictions)), ("incomplete", result.incomplete),
                                ("error", result.error or ""), ("warnings", json.dumps(result.warnings))):
                 rows[key].append(value)
-        partition = write_partition(self.output, records, self.fmt, self.labeler.labels).name if records else ""
+        partition = write_partition(self.output(), records, self.fmt, self.labeler.labels).name if records else ""
         rows["partition"] = [partition] * len(rows["doc"])
         self._maybe_crash()
         return rows
+
+    def output(self):
+        """The output folder, opened when first written to (a worker of a resumed job may write nothing)."""
+        if self._output is None:
+            self._output = folder_at(self.location)
+        return self._output
 
     def _maybe_crash(self) -> None:
         """The test hook (CRASH_AFTER): after the partition is written, before the driver hears of it."""
@@ -115,7 +122,6 @@ def _connect(address: str | None, workers: int | None) -> None:
         return
     kwargs = dict(logging_level=logging.WARNING, log_to_driver=False, include_dashboard=False)
     if address:
-        _check_reachable(address)
         ray.init(address=address, **kwargs)
     else:
         ray.init(num_cpus=os.cpu_count(), **kwargs)
@@ -177,7 +183,7 @@ def _model_for_workers(model_dir: Path, backend: str, encoder: str | None, struc
     return Taxonomy.from_dict(info.taxonomy).names, model_record(info, model_dir, structure)
 
 
-def _prepare_output(output: Path, resume: bool, labels: list[str], model: dict):
+def _prepare_output(output, resume: bool, labels: list[str], model: dict):
     """Start the output folder afresh (its earlier partitions removed) or, resuming, read what it holds,
     drop a document's older copy where a stopped run wrote it twice, and check the model is the same."""
     if not resume:
@@ -193,7 +199,7 @@ def _prepare_output(output: Path, resume: bool, labels: list[str], model: dict):
     return _drop_duplicates(output, labels, written)
 
 
-def _drop_duplicates(output: Path, labels: list[str], written=None):
+def _drop_duplicates(output, labels: list[str], written=None):
     """Keep one copy of each document, the newest: a run stopped between writing a changed document again
     and dropping its old rows, or a killed driver's last batch written after the resumed run had looked,
     leaves two."""
@@ -203,24 +209,29 @@ def _drop_duplicates(output: Path, labels: list[str], written=None):
     return written_documents(output) if written.duplicates else written
 
 
-def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, backend: str = "onnx",
+def run_ray_batch(inputs, output: str | Path, fmt: str = "parquet", model_dir=None, backend: str = "onnx",
                   resume: bool = False, max_mb: float | None = None, threads: int | None = None,
                   quiet: bool = False, encoder: str | None = None, lang: str | None = None,
                   structure: bool | None = None, address: str | None = None, workers: int | None = None,
                   manifests=(), batch_documents: int | None = None) -> dict:
-    """Label `inputs` (and the documents `manifests` list) on Ray into the partition folder `output`;
-    returns `run_batch`'s counts. `address`: a running cluster's (`auto`: the one `ray start` began on this
-    machine); None starts Ray here. `workers`: actors that score (each loads the model once)."""
+    """Label `inputs` (and the documents `manifests` list) on Ray into the partition folder `output` (a
+    local folder, or an address on another filesystem: `s3://bucket/prefix`); returns `run_batch`'s counts. `address`: a running cluster's (`auto`: the one `ray start` began on this
+    machine); None: the cluster RAY_ADDRESS names (set in a `ray job submit` entrypoint), else Ray starts here. `workers`: actors that score (each loads the model once)."""
     import ray.data
 
     model_dir = Path(model_dir).absolute() if model_dir else default_model_dir().absolute()
+    address = address or os.environ.get("RAY_ADDRESS")  # a `ray job submit` entrypoint runs with the cluster's
+    if address:
+        _check_reachable(address)  # at once, before the model's ONNX export (minutes the first time)
     labels, model = _model_for_workers(model_dir, backend, encoder, structure)
     unsupported: list = []
-    paths = list_inputs(inputs, manifests, exclude=[output], unsupported=unsupported)
+    output, location = folder_at(output).absolute(), str(output)
+    location = str(output) if isinstance(output, Path) else location  # what the workers open it by
+    paths = list_inputs(inputs, manifests, exclude=[output] if isinstance(output, Path) else [],
+                        unsupported=unsupported)
     ids = document_ids(paths)
     stats = new_stats(len(paths), len(unsupported))
     note_inputs(list(inputs) + list(manifests), paths, [u if isinstance(u, Path) else PurePosixPath(u) for u in unsupported])
-    output = output.absolute()
     _connect(address, workers)  # before the output is touched: an address that does not answer changes nothing
     _quiet_ray_data()
     written = _prepare_output(output, resume, labels, model)
@@ -243,7 +254,7 @@ def run_ray_batch(inputs, output: Path, fmt: str = "parquet", model_dir=None, ba
             ds = ds.map(extract_row, fn_kwargs={"max_mb": max_mb, "lang": lang}, num_cpus=extract_cpus)
             ds = ds.map_batches(LabelingWorker, batch_size=batch_documents, concurrency=workers,
                                 num_cpus=worker_cpus, batch_format="numpy",
-                                fn_constructor_kwargs={"output": str(output), "fmt": fmt, "model_dir": str(model_dir),
+                                fn_constructor_kwargs={"output": location, "fmt": fmt, "model_dir": str(model_dir),
                                                        "backend": backend, "threads": threads, "encoder": encoder,
                                                        "structure": structure},
                                 **_crash_env())

@@ -19,7 +19,8 @@ def write_review_page(labels_path: Path, output: Path, model_dir: Path | None = 
     from clausetag.infer.output import atomic_write_text
     from clausetag.jsonlines import json_objects, located
     from clausetag.modeldir import ModelError, read_info
-    from clausetag.reports.coverage import CoverageError, read_labels
+    from clausetag.reports.coverage import read_labels
+    from clausetag.reports.label_output import CoverageError
     from clausetag.taxonomy import Taxonomy
 
     try:

@@ -357,3 +357,64 @@ def test_a_manifest_on_either_engine_and_a_missing_one(tmp_path):
     r = CliRunner().invoke(app, ["label", "--manifest", str(tmp_path / "gone.csv"), "-o", str(tmp_path / "o"),
                                  "--engine", "ray", "-m", str(MODEL)])
     assert r.exit_code == 2 and r.stderr.strip() == f"clausetag: error: {tmp_path / 'gone.csv'}: cannot read the manifest (No such file or directory)", r.stderr
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    """A real S3 API on this machine (moto's server) with a bucket, and the environment that points pyarrow
+    (and boto3) at it: the variables any S3 client reads, so the label command needs no option for it."""
+    server_module = pytest.importorskip("moto.server", reason="moto[server] is not installed: pip install -e '.[test]'")
+    boto3 = pytest.importorskip("boto3")
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_EC2_METADATA_DISABLED": "true"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    boto3.client("s3").create_bucket(Bucket="labels")
+    yield env
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    server.stop()
+
+
+def test_partitions_are_written_to_and_resumed_from_s3(cluster, s3, mixed, reference):
+    """`-o s3://bucket/prefix`: every partition one object (no temporary object left), the same records as
+    one machine writes; `--resume` reads them back there and finds every document done."""
+    import boto3
+
+    from clausetag.infer.partitions import partition_records
+    from clausetag.infer.remote_folder import RemotePath
+
+    folder, _ = mixed
+    out = "s3://labels/batches/2026-12"
+    r = subprocess.run([sys.executable, "-m", "clausetag.cli", "label", str(folder), "-o", out, "--engine", "ray",
+                        "-m", str(MODEL), "--backend", "torch", "--workers", "1", "--batch-documents", "3"],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, **s3})
+    assert r.returncode == 1, r.stderr  # the folder's three bad inputs
+    assert "clausetag: 8 documents: 5 labeled, 3 failed" in r.stderr
+    keys = sorted(o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="labels", Prefix="batches/")["Contents"])
+    parts = [k for k in keys if k.startswith("batches/2026-12/part-")]
+    assert len(parts) == 3 and all(k.endswith(".parquet") for k in parts)  # 8 documents, 3 a partition
+    objects = {k for k in keys if not k.endswith("/")}  # the "folders" are markers pyarrow's create_dir puts
+    assert objects - set(parts) == {"batches/2026-12/_clausetag.json"}, keys
+    remote = RemotePath.from_uri(out)
+    assert json.loads((remote / "_clausetag.json").read_text())["documents"] == 8
+    records = [rec for p in partition_files(remote) for rec in partition_records(p)]
+    assert comparable(records) == comparable(reference[1])
+    stats = label_on_ray([folder], out, workers=1, batch_documents=3, resume=True)
+    assert (stats["skipped"], stats["documents"]) == (8, 8)
+    assert sorted(o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="labels", Prefix="batches/")["Contents"]
+                  if "/part-" in o["Key"]) == parts  # nothing written again, nothing dropped
+    # a bucket that is not there: one line, before any model or Ray starts
+    from typer.testing import CliRunner
+
+    from clausetag.cli import app
+
+    r = CliRunner().invoke(app, ["label", str(folder), "-o", "s3://nobucket/x", "--engine", "ray", "-m", str(MODEL)])
+    assert r.exit_code == 2 and r.stderr.strip() == ("clausetag: error: s3://nobucket/x: s3://nobucket does not exist "
+                                                     "(or cannot be seen with these credentials)"), r.stderr

@@ -6,146 +6,38 @@ policy and for the batch as JSON and CSV, and the HTML report (`coverage_html`).
 
 from __future__ import annotations
 
-import hashlib
 import time
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
 
 from clausetag import __version__
-from clausetag.infer.structure import MODEL_BASIS, SECTION_BASIS
 from clausetag.infer.output import spreadsheet_csv
-from clausetag.jsonlines import json_objects, located
-from clausetag.records import OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
+from clausetag.records import Prediction
+from clausetag.reports.label_output import LabelOutput, LabelSet, Policy
 from clausetag.settings import defaults
-from clausetag.taxonomy import load_taxonomy
 
 REPORT_FILE, CSV_FILE, JSON_FILE = "report.html", "coverage.csv", "coverage.json"
 STATUS_ORDER = ("found", "check", "missing", "optional_missing", "not_assessable")
 
 
-class CoverageError(ValueError):
-    """The labels file is missing or not the output of `clausetag label`; the message names it."""
-
-
-# --- reading `clausetag label` output --------------------------------------------------------
-
 @dataclass
-class Policy:
-    """One labeled document: its predictions in reading order, or the errors that stopped it."""
+class LabeledBatch(LabelSet):
+    """A label output read into memory: every policy with its units (`read_labels`)."""
 
-    doc: str
-    path: str | None = None
-    predictions: list[Prediction] = field(default_factory=list)
-    languages: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # e.g. no clause found at all: is it a policy?
-
-    @property
-    def evidence(self) -> list[Prediction]:
-        """The predictions coverage rests on: all but the headings labeled by their sections, which restate
-        what the sentences under them disclose (infer/structure.py)."""
-        return [p for p in self.predictions if p.basis != SECTION_BASIS]
-
-
-@dataclass
-class LabeledBatch:
     source: Path
     sha256: str
     labels: list[str]
     policies: list[Policy]
 
-    @property
-    def fallback(self) -> str | None:
-        fb = load_taxonomy("harmonized").fallback
-        return fb if fb in self.labels else None
-
-    @property
-    def categories(self) -> list[str]:
-        return [l for l in self.labels if l != self.fallback]
-
-
-def _records(path: Path) -> Iterator[tuple[Path, int, dict]]:
-    """(file, line or row, record) of a label output: a JSONL file, or a folder of partitions that
-    `label --engine ray` wrote (streamed record batch by record batch)."""
-    if not path.exists():
-        raise CoverageError(f"{path}: no such file")
-    if path.is_dir():
-        from clausetag.infer.partitions import PartitionError, folder_records, is_partition_folder
-
-        if not is_partition_folder(path):
-            raise CoverageError(f"{path}: is a folder without label partitions; expected the output of clausetag label")
-        try:
-            yield from folder_records(path)
-        except PartitionError as e:
-            raise CoverageError(str(e)) from None
-        except ImportError:
-            raise CoverageError(f"{path}: reading Parquet partitions needs pyarrow (pip install 'clausetag[ray]')") from None
-        return
-    for n, r in json_objects(path, located(CoverageError, path), hint="; expected the output of clausetag label"):
-        yield path, n, r
-
-
-def output_sha256(path: Path) -> str:
-    """The hash of a label output (a folder of partitions: of its partitions in name order), read in chunks."""
-    if path.is_dir():
-        from clausetag.infer.partitions import folder_sha256
-
-        return folder_sha256(path)
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _prediction(path: Path, n: int, r: dict) -> Prediction:
-    missing = [k for k in ("doc", "text", "labels", "scores") if k not in r]
-    if missing or not isinstance(r.get("scores"), dict) or not isinstance(r.get("labels"), list):
-        what = f"lacks {', '.join(missing)}" if missing else "has malformed labels or scores"
-        raise CoverageError(f"{path}:{n}: unit record {what}")
-    unit = Unit(id=str(r.get("id", f"{r['doc']}#{n}")), doc=str(r["doc"]), lang=r.get("lang") or "", text=r["text"],
-                start=r.get("start"), end=r.get("end"), section=r.get("section"), source="label",
-                heading=r.get("heading") is True)
-    return Prediction(unit, list(r["labels"]), {k: float(v) for k, v in r["scores"].items()},
-                      r.get("basis") or MODEL_BASIS)
-
 
 def read_labels(path: str | Path) -> LabeledBatch:
-    """Policies of a `clausetag label` output (a JSONL file or a folder of partitions, read as a stream):
-    units grouped by document (in order of appearance), with path, languages and errors from the summary
-    and error records."""
-    path = Path(path)
-    policies: dict[str, Policy] = {}
-    labels: list[str] = []
-    for source, n, r in _records(path):
-        kind = r.get("type")
-        if kind == UNIT_RECORD:
-            p = _prediction(source, n, r)
-            labels = labels or list(p.scores)
-            policies.setdefault(p.unit.doc, Policy(p.unit.doc)).predictions.append(p)
-        elif kind in OUTPUT_ONLY_RECORDS:
-            doc = str(r.get("doc", ""))
-            policy = policies.setdefault(doc, Policy(doc))
-            policy.path = policy.path or r.get("path")
-            if kind == SUMMARY_RECORD:
-                policy.languages = policy.languages or list(r.get("languages") or [])
-                policy.warnings = policy.warnings or [str(w) for w in r.get("warnings") or []]
-            elif r.get("error") and r["error"] not in policy.errors:
-                policy.errors.append(str(r["error"]))
-    if not labels:
-        raise CoverageError(f"{path}: no unit records (expected the JSONL output of clausetag label)")
-    # a pre-segmented JSONL input is summarised under its file name while its units keep their own documents
-    policies = {d: p for d, p in policies.items() if p.predictions or p.errors}
-    for policy in policies.values():
-        if not policy.languages:
-            counts: dict[str, int] = {}
-            for p in policy.predictions:
-                counts[p.unit.lang] = counts.get(p.unit.lang, 0) + 1
-            policy.languages = sorted(counts, key=lambda l: -counts[l])
-    return LabeledBatch(path, output_sha256(path), labels, list(policies.values()))
+    """Every policy of a `clausetag label` output (a JSONL file or a folder of partitions), with its units,
+    in order of appearance; `LabelOutput` reads one policy at a time instead."""
+    out = LabelOutput(path)
+    return LabeledBatch(out.source, out.sha256, out.labels, list(out.policies()))
 
 
 # --- the checklist ---------------------------------------------------------------------------
@@ -262,28 +154,70 @@ def check_item(preds: list[Prediction], item: ChecklistItem, labels: list[str], 
     return ItemResult(item, "optional_missing" if item.optional else "missing", [])
 
 
-def policy_coverage(policy: Policy, batch: LabeledBatch, checklist: Checklist, k: int) -> PolicyCoverage:
+def policy_coverage(policy: Policy, batch: LabelSet, checklist: Checklist, k: int) -> PolicyCoverage:
     preds = policy.evidence
     cats = {c: category_coverage(preds, c, k) for c in batch.categories}
     items = [check_item(preds, it, batch.labels) for f in checklist.frameworks for it in f.items] if preds else []
     return PolicyCoverage(policy, cats, items)
 
 
+def item_key(item: ChecklistItem) -> str:
+    return f"{item.framework}:{item.id}"
+
+
+@dataclass
+class BatchTally:
+    """The batch's figures, counted one policy at a time (`add`)."""
+
+    policies: int = 0
+    labeled: int = 0
+    units: int = 0
+    with_category: Counter = field(default_factory=Counter)
+    missing_item: Counter = field(default_factory=Counter)  # item_key -> policies where it seems missing
+
+    def add(self, pc: PolicyCoverage) -> None:
+        self.policies += 1
+        self.units += pc.policy.units
+        if pc.policy.labeled:
+            self.labeled += 1
+            self.with_category.update(c for c, cc in pc.categories.items() if cc.present)
+            self.missing_item.update({item_key(r.item) for r in pc.checklist if r.status == "missing"})
+
+    @property
+    def failed(self) -> int:
+        return self.policies - self.labeled
+
+
 @dataclass
 class Coverage:
-    batch: LabeledBatch
+    """A batch's coverage: `policies` holds every policy's (`compute_coverage`), or only those a large
+    batch's page shows (`coverage_run`, policies without their units), `tally` the whole batch's figures."""
+
+    batch: LabeledBatch | LabelOutput
     checklist: Checklist
     policies: list[PolicyCoverage]
+    tally: BatchTally | None = None
+
+    def __post_init__(self) -> None:
+        if self.tally is None:
+            self.tally = BatchTally()
+            for pc in self.policies:
+                self.tally.add(pc)
 
     @property
     def labeled(self) -> list[PolicyCoverage]:
-        return [p for p in self.policies if p.policy.predictions]
+        return [p for p in self.policies if p.policy.labeled]
+
+    @property
+    def complete(self) -> bool:
+        """Whether `policies` holds every policy of the batch."""
+        return len(self.policies) == self.tally.policies
 
     def policies_with(self, category: str) -> int:
-        return sum(p.categories[category].present for p in self.labeled)
+        return self.tally.with_category[category]
 
     def policies_missing(self, item: ChecklistItem) -> int:
-        return sum(any(r.item == item and r.status == "missing" for r in p.checklist) for p in self.labeled)
+        return self.tally.missing_item[item_key(item)]
 
 
 def compute_coverage(batch: LabeledBatch, checklist: Checklist | None = None, k: int | None = None) -> Coverage:
@@ -302,28 +236,26 @@ def _unit_json(p: Prediction, label: str | None = None) -> dict:
     return out
 
 
-def item_key(item: ChecklistItem) -> str:
-    return f"{item.framework}:{item.id}"
+def policy_json(pc: PolicyCoverage) -> dict:
+    """One policy's entry in coverage.json."""
+    p = pc.policy
+    return {
+        "doc": p.doc, "path": p.path, "units": p.units, "languages": p.languages, "errors": p.errors,
+        "warnings": p.warnings,
+        "categories": {c: {"count": cc.count, "present": cc.present,
+                           "evidence": [_unit_json(e, c) for e in cc.evidence],
+                           "best_candidate": _unit_json(cc.best_candidate, c) if cc.best_candidate else None}
+                       for c, cc in pc.categories.items()},
+        "absent": pc.absent,
+        "checklist": [{"item": item_key(r.item), "status": r.status,
+                       "evidence": [_unit_json(e, r.item.categories[0] if r.item.categories else None)
+                                    for e in r.evidence]} for r in pc.checklist],
+    }
 
 
-def to_json(cov: Coverage) -> dict:
-    b = cov.batch
-    policies = []
-    for pc in cov.policies:
-        p = pc.policy
-        policies.append({
-            "doc": p.doc, "path": p.path, "units": len(p.predictions), "languages": p.languages, "errors": p.errors,
-            "warnings": p.warnings,
-            "categories": {c: {"count": cc.count, "present": cc.present,
-                               "evidence": [_unit_json(e, c) for e in cc.evidence],
-                               "best_candidate": _unit_json(cc.best_candidate, c) if cc.best_candidate else None}
-                           for c, cc in pc.categories.items()},
-            "absent": pc.absent,
-            "checklist": [{"item": item_key(r.item), "status": r.status,
-                           "evidence": [_unit_json(e, r.item.categories[0] if r.item.categories else None)
-                                        for e in r.evidence]} for r in pc.checklist],
-        })
-    labeled = len(cov.labeled)
+def json_head(cov: Coverage) -> dict:
+    """coverage.json without its policies (`policy_json` each): source, checklist and the batch's figures."""
+    b, t = cov.batch, cov.tally
     return {
         "clausetag": __version__, "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "source": {"path": str(b.source), "sha256": b.sha256}, "labels": b.labels, "categories": b.categories,
@@ -332,32 +264,36 @@ def to_json(cov: Coverage) -> dict:
                        "categories": list(it.categories), "where_applicable": it.optional}
                       for f in cov.checklist.frameworks for it in f.items],
         "statuses": cov.checklist.statuses,
-        "batch": {"policies": len(cov.policies), "labeled": labeled, "failed": len(cov.policies) - labeled,
-                  "units": sum(len(p.policy.predictions) for p in cov.policies),
+        "batch": {"policies": t.policies, "labeled": t.labeled, "failed": t.failed, "units": t.units,
                   "policies_with_category": {c: cov.policies_with(c) for c in b.categories},
                   "policies_missing_item": {item_key(it): cov.policies_missing(it)
                                             for f in cov.checklist.frameworks for it in f.items}},
-        "policies": policies,
+        "policies": [],
     }
 
 
-def csv_columns(cov: Coverage) -> list[str]:
-    items = [item_key(it) for f in cov.checklist.frameworks for it in f.items]
-    return ["policy", "path", "units", "languages", "errors", "warnings", *cov.batch.categories, "categories_absent",
-            *(f"{f.id}_seems_missing" for f in cov.checklist.frameworks), *items]
+def to_json(cov: Coverage) -> dict:
+    return {**json_head(cov), "policies": [policy_json(pc) for pc in cov.policies]}
+
+
+def csv_columns(categories: list[str], checklist: Checklist) -> list[str]:
+    items = [item_key(it) for f in checklist.frameworks for it in f.items]
+    return ["policy", "path", "units", "languages", "errors", "warnings", *categories, "categories_absent",
+            *(f"{f.id}_seems_missing" for f in checklist.frameworks), *items]
+
+
+def csv_row(pc: PolicyCoverage, categories: list[str], checklist: Checklist) -> list:
+    """One policy's row of coverage.csv: counts per category, absent categories, checklist statuses."""
+    p = pc.policy
+    status = {item_key(r.item): r.status for r in pc.checklist}
+    return [p.doc, p.path or "", p.units, ";".join(p.languages), " | ".join(p.errors), " | ".join(p.warnings),
+            *(pc.categories[c].count if p.labeled else "" for c in categories),
+            ";".join(pc.absent) if p.labeled else "",
+            *(";".join(r.item.id for r in pc.items_with("missing", f.id)) for f in checklist.frameworks),
+            *(status.get(item_key(it), "") for f in checklist.frameworks for it in f.items)]
 
 
 def to_csv(cov: Coverage) -> str:
-    """One row per policy: counts per category, absent categories, checklist statuses (`spreadsheet_csv`)."""
-    rows = [csv_columns(cov)]
-    for pc in cov.policies:
-        p = pc.policy
-        labeled = bool(p.predictions)
-        status = {item_key(r.item): r.status for r in pc.checklist}
-        rows.append([p.doc, p.path or "", len(p.predictions), ";".join(p.languages), " | ".join(p.errors),
-                    " | ".join(p.warnings),
-                    *(pc.categories[c].count if labeled else "" for c in cov.batch.categories),
-                    ";".join(pc.absent) if labeled else "",
-                    *(";".join(r.item.id for r in pc.items_with("missing", f.id)) for f in cov.checklist.frameworks),
-                    *(status.get(item_key(it), "") for f in cov.checklist.frameworks for it in f.items)])
-    return spreadsheet_csv(rows)
+    """One row per policy (`csv_row`, `spreadsheet_csv`)."""
+    cats = cov.batch.categories
+    return spreadsheet_csv([csv_columns(cats, cov.checklist), *(csv_row(pc, cats, cov.checklist) for pc in cov.policies)])

@@ -3,13 +3,9 @@ one section per policy with its evidence sentences."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from urllib.parse import quote
 
-from clausetag.infer.output import atomic_write_text
-from clausetag.reports.coverage import (CSV_FILE, JSON_FILE, REPORT_FILE, Coverage, ItemResult, PolicyCoverage,
-                                      compute_coverage, item_key, load_checklist, read_labels, to_csv, to_json)
+from clausetag.reports.coverage import CSV_FILE, JSON_FILE, Coverage, ItemResult, PolicyCoverage, item_key
 from clausetag.reports.html_common import Cell, esc, filters, meta_list, number_cell, page, table
 from clausetag.records import Prediction
 from clausetag.wording import counted
@@ -44,7 +40,7 @@ def _status_cell(r: ItemResult | None, statuses: dict[str, str]) -> Cell:
 
 # --- batch -----------------------------------------------------------------------------------
 
-def _batch_table(cov: Coverage, csv_text: str) -> str:
+def _batch_table(cov: Coverage, csv_text: str | None) -> str:
     cats, fws = cov.batch.categories, cov.checklist.frameworks
     headers = ["policy", "languages", "units", *cats, "absent categories",
                *(f"{f.title}: seems missing" for f in fws)]
@@ -54,11 +50,11 @@ def _batch_table(cov: Coverage, csv_text: str) -> str:
         flag = " <span class='neg'>(failed)</span>" if p.errors else " <span class='neg'>(check)</span>" if p.warnings else ""
         name = Cell(f"<a href='#{_anchor(i)}'>{esc(p.doc)}</a>" + flag,
                     sort=p.doc.lower())
-        if not p.predictions:
+        if not p.labeled:
             rows.append([name, "", number_cell(0), *([Cell("", sort="")] * (len(cats) + 1 + len(fws)))])
             attrs.append({"absent": "failed", "lang": ""})
             continue
-        row: list = [name, ", ".join(p.languages), number_cell(len(p.predictions))]
+        row: list = [name, ", ".join(p.languages), number_cell(p.units)]
         for c in cats:
             n = pc.categories[c].count
             row.append(Cell(str(n), sort=n, cls="num " + ("present" if n else "absent")))
@@ -72,15 +68,20 @@ def _batch_table(cov: Coverage, csv_text: str) -> str:
     langs = sorted({a["lang"] for a in attrs if a["lang"]})
     controls = filters("batch", {"absent": ("categories", ["all present", "some absent", "failed"]),
                                  "lang": ("language", langs)})
-    download = (f"<p><a class='button' id='download-csv' download='{CSV_FILE}' "
-                f"href='data:text/csv;charset=utf-8,{quote(csv_text)}'>Download CSV</a> "
-                f"<span class='muted'>(the same table as <code>{CSV_FILE}</code> beside this report, with the "
-                f"checklist status of every item)</span></p>")
+    if csv_text is None:  # a large batch: the file beside the page, not the page's own copy
+        download = (f"<p><a class='button' id='download-csv' href='{CSV_FILE}'>{CSV_FILE}</a> "
+                    f"<span class='muted'>(beside this report: every policy of the batch, with the checklist status "
+                    f"of every item)</span></p>")
+    else:
+        download = (f"<p><a class='button' id='download-csv' download='{CSV_FILE}' "
+                    f"href='data:text/csv;charset=utf-8,{quote(csv_text)}'>Download CSV</a> "
+                    f"<span class='muted'>(the same table as <code>{CSV_FILE}</code> beside this report, with the "
+                    f"checklist status of every item)</span></p>")
     return download + controls + f"<div class='scroll'>{table(headers, rows, 'batch', row_attrs=attrs)}</div>"
 
 
 def _category_summary(cov: Coverage) -> str:
-    n = len(cov.labeled)
+    n = cov.tally.labeled
     rows = [[c, number_cell(cov.policies_with(c)), number_cell(100 * cov.policies_with(c) / n if n else 0.0)]
             for c in cov.batch.categories]
     return table(["category", "policies disclosing it", "% of labeled policies"], rows, "category-summary")
@@ -113,10 +114,10 @@ def _checklist_matrix(cov: Coverage) -> str:
 
 def _policy(i: int, pc: PolicyCoverage, cov: Coverage) -> str:
     p = pc.policy
-    head = (f"<details class='policy' id='{_anchor(i)}'><summary>{esc(p.doc)} — {counted(len(p.predictions), 'unit')}"
+    head = (f"<details class='policy' id='{_anchor(i)}'><summary>{esc(p.doc)} — {counted(p.units, 'unit')}"
             f"{', ' + esc(', '.join(p.languages)) if p.languages else ''}"
             + (f", {counted(len(pc.absent), 'category', 'categories')} never mentioned"
-               if p.predictions else "") + "</summary>")
+               if p.labeled else "") + "</summary>")
     parts = [head]
     if p.path:
         parts.append(f"<p class='muted'>{esc(p.path)}</p>")
@@ -124,7 +125,7 @@ def _policy(i: int, pc: PolicyCoverage, cov: Coverage) -> str:
         parts.append(f"<p class='neg'>error: {esc(e)}</p>")
     for w in p.warnings:
         parts.append(f"<p class='neg'>warning: {esc(w)}</p>")
-    if not p.predictions:
+    if not p.labeled:
         return "".join(parts) + "</details>"
     parts.append("<h3>Categories disclosed, with the strongest evidence</h3>")
     for c, cc in pc.categories.items():
@@ -155,20 +156,29 @@ def _policy(i: int, pc: PolicyCoverage, cov: Coverage) -> str:
     return "".join(parts) + "</details>"
 
 
-def render_coverage(cov: Coverage, csv_text: str) -> str:
-    b = cov.batch
-    failed = len(cov.policies) - len(cov.labeled)
+def _shown(cov: Coverage) -> str:
+    """What the page of a batch too large to show whole shows, and where the rest is."""
+    if cov.complete:
+        return ""
+    return (f"<p class='note'>This batch has {counted(cov.tally.policies, 'policy', 'policies')}: the tables and "
+            f"sections below show the {len(cov.policies)} where the most checklist items seem missing (failed "
+            f"policies first), in batch order. The figures across the batch count every policy; every policy is in "
+            f"<a href='{CSV_FILE}'>{CSV_FILE}</a> and <a href='{JSON_FILE}'>{JSON_FILE}</a> beside this page.</p>")
+
+
+def render_coverage(cov: Coverage, csv_text: str | None) -> str:
+    """The page; `csv_text`: coverage.csv, offered as a download from the page itself (None: linked instead)."""
+    b, t = cov.batch, cov.tally
     title = f"clausetag coverage report: {b.source.name}"
-    units = sum(len(p.policy.predictions) for p in cov.policies)
-    header = (f"<h1>{esc(title)}</h1><div class='muted'>{counted(len(cov.policies), 'policy', 'policies')} "
-              f"({len(cov.labeled)} labeled{f', {failed} failed' if failed else ''}), {counted(units, 'unit')}"
+    header = (f"<h1>{esc(title)}</h1><div class='muted'>{counted(t.policies, 'policy', 'policies')} "
+              f"({t.labeled} labeled{f', {t.failed} failed' if t.failed else ''}), {counted(t.units, 'unit')}"
               f"</div><nav><a href='#batch-section'>Batch</a><a href='#checklist-section'>Checklist</a>"
               f"<a href='#policies'>Policies</a><a href='#provenance'>Provenance</a></nav>")
     body = [
         STYLE,
         f"<section id='disclaimer'><p class='note'><strong>{esc(cov.checklist.title)}.</strong> "
         f"{esc(cov.checklist.disclaimer)}</p></section>",
-        "<section id='batch-section'><h2>Categories per policy</h2><p class='muted'>Units tagged with each category "
+        f"<section id='batch-section'><h2>Categories per policy</h2>{_shown(cov)}<p class='muted'>Units tagged with each category "
         "(green: mentioned, red: never mentioned). Click a column header to sort; click a policy for its "
         f"evidence.</p>{_batch_table(cov, csv_text)}<h3>Across the batch</h3>{_category_summary(cov)}</section>",
         f"<section id='checklist-section'><h2>{esc(cov.checklist.title)}</h2>"
@@ -182,14 +192,3 @@ def render_coverage(cov: Coverage, csv_text: str) -> str:
         + "</section>",
     ]
     return page(title, header, "".join(body))
-
-
-def write_report(labels_path: str | Path, out_dir: Path, checklist: str | None = None) -> Coverage:
-    """Read a labels file and write report.html, coverage.csv and coverage.json into `out_dir`."""
-    cov = compute_coverage(read_labels(labels_path), load_checklist(checklist))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv_text = to_csv(cov)
-    atomic_write_text(out_dir / CSV_FILE, csv_text)
-    atomic_write_text(out_dir / JSON_FILE, json.dumps(to_json(cov), ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(out_dir / REPORT_FILE, render_coverage(cov, csv_text))
-    return cov

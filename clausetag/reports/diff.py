@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from tempfile import TemporaryDirectory
+from typing import TYPE_CHECKING, Iterator
 
 from clausetag import __version__
-from clausetag.reports.coverage import (STATUS_ORDER, Checklist, ChecklistItem, CoverageError, Policy, check_item,
-                                load_checklist, read_labels)
-from clausetag.jsonlines import json_objects, located
+from clausetag.jsonlines import json_lines_at, located
+from clausetag.reports.coverage import STATUS_ORDER, Checklist, ChecklistItem, check_item, load_checklist, read_labels
+from clausetag.reports.label_output import CoverageError, LabelOutput, Policy
 from clausetag.records import UNIT_RECORD, Prediction
 from clausetag.records import normalized
 from clausetag.wording import counted
@@ -164,20 +166,62 @@ class DiffError(ValueError):
 
 @dataclass
 class Versions:
-    """One side of a diff: labeled policies (one, or a batch), failed ones among them, and their label set."""
+    """One side of a diff held in memory: labeled policies (one, or a batch), failed ones among them, and
+    their label set."""
 
     source: str
     policies: list[Policy]
     labels: list[str]
     fallback: str | None
 
-    @property
+    @cached_property
     def labeled(self) -> list[Policy]:
-        return [p for p in self.policies if p.predictions]
+        return [p for p in self.policies if p.labeled]
 
     @property
     def failed(self) -> list[Policy]:
-        return [p for p in self.policies if not p.predictions]
+        return [p for p in self.policies if not p.labeled]
+
+    @property
+    def labeled_docs(self) -> list[str]:
+        return [p.doc for p in self.labeled]
+
+    def labeled_policy(self, i: int) -> Policy:
+        return self.labeled[i]
+
+
+class StreamedVersions:
+    """One side of a diff read from a label output a policy at a time (`LabelOutput`): only the names of
+    its policies, and those that failed (which have no units), are held."""
+
+    def __init__(self, path: Path):
+        try:
+            self.output = LabelOutput(path)
+        except CoverageError as e:
+            raise DiffError(str(e)) from None
+        self.source, self.labels, self.fallback = str(path), self.output.labels, self.output.fallback
+        self.labeled_docs = [d for d in self.output.docs if self.output.units(d)]
+        self.failed = [self._read(d) for d in self.output.docs if not self.output.units(d)]
+        self._spill: TemporaryDirectory | None = None
+
+    def read_in_any_order(self) -> None:
+        """Make reading the policies in another order than theirs cheap: Parquet partitions are copied into
+        one temporary JSONL file first (`LabelOutput.to_jsonl`), read by seeking."""
+        if self._spill is None and any(f.suffix == ".parquet" for f in self.output.files):
+            self._spill = TemporaryDirectory(prefix="clausetag-diff-")
+            try:
+                self.output = self.output.to_jsonl(Path(self._spill.name) / "labels.jsonl")
+            except CoverageError as e:
+                raise DiffError(str(e)) from None
+
+    def labeled_policy(self, i: int) -> Policy:
+        return self._read(self.labeled_docs[i])
+
+    def _read(self, doc: str) -> Policy:
+        try:
+            return self.output.policy(doc)
+        except CoverageError as e:
+            raise DiffError(str(e)) from None
 
 
 def is_label_output(path: Path) -> bool:
@@ -190,7 +234,7 @@ def is_label_output(path: Path) -> bool:
     if path.suffix.lower() != ".jsonl" or not path.is_file():
         return False
     try:
-        for _, record in json_objects(path, located(DiffError, path)):
+        for _, _, _, record in json_lines_at(path, located(DiffError, path)):
             if record.get("type") == UNIT_RECORD:
                 return "scores" in record
     except DiffError:
@@ -199,7 +243,7 @@ def is_label_output(path: Path) -> bool:
 
 
 def read_versions(path: Path) -> Versions:
-    """The policies of a `clausetag label` output."""
+    """The policies of a `clausetag label` output, all in memory (`StreamedVersions`: one at a time)."""
     try:
         batch = read_labels(path)
     except CoverageError as e:
@@ -214,71 +258,126 @@ def labeled_versions(source: str, results: list[DocumentResult], labels: list[st
     return Versions(source, policies, labels, fallback)
 
 
+Side = Versions | StreamedVersions
+
+
 # --- pairs -----------------------------------------------------------------------------------
 
 @dataclass
 class BatchDiff:
-    """The diffs of the policies both sides have (one each: that pair), and those only one side has."""
+    """The diffs of the policies both sides have (one each: that pair), and those only one side has;
+    `compared`: the pairs compared, where `diffs` holds only some of them (a large batch's page)."""
 
     diffs: list[PolicyDiff]
     only_old: list[Policy]
     only_new: list[Policy]
     failed: list[Policy]
+    compared: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.compared is None or self.compared == len(self.diffs)
 
 
-def pair_versions(old: Versions, new: Versions) -> tuple[list[tuple[Policy, Policy]], list[Policy], list[Policy]]:
-    """(pairs, only in old, only in new): one labeled policy a side is one pair whatever their names;
-    batches are paired by document name (a name that recurs in both, in order)."""
-    if len(old.labeled) == 1 and len(new.labeled) == 1:
-        return [(old.labeled[0], new.labeled[0])], [], []
-    waiting: dict[str, list[Policy]] = {}
-    for p in new.labeled:
-        waiting.setdefault(p.doc, []).append(p)
+def pair_names(old: list[str], new: list[str]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """(pairs, only in old, only in new) as positions in the two lists of labeled policies' names: one
+    policy a side is one pair whatever their names; batches are paired by name (a name that recurs in
+    both, in order)."""
+    if len(old) == 1 and len(new) == 1:
+        return [(0, 0)], [], []
+    waiting: dict[str, list[int]] = {}
+    for j, doc in enumerate(new):
+        waiting.setdefault(doc, []).append(j)
     pairs, only_old = [], []
-    for p in old.labeled:
-        if waiting.get(p.doc):
-            pairs.append((p, waiting[p.doc].pop(0)))
+    for i, doc in enumerate(old):
+        if waiting.get(doc):
+            pairs.append((i, waiting[doc].pop(0)))
         else:
-            only_old.append(p)
-    return pairs, only_old, [p for ps in waiting.values() for p in ps]
+            only_old.append(i)
+    return pairs, only_old, sorted(j for js in waiting.values() for j in js)
 
 
-def diff_versions(old: Versions, new: Versions, checklist: Checklist | None = None,
-                  min_similarity: float = 0.6) -> BatchDiff:
-    """Compare two versions of a policy, or two batches policy by policy; a side with no labeled policy is
-    a DiffError naming what went wrong with it."""
+@dataclass
+class Comparison:
+    """Two versions checked and paired by name; `diffs` compares them a pair at a time."""
+
+    old: Side
+    new: Side
+    checklist: Checklist
+    min_similarity: float
+    pairs: list[tuple[int, int]]
+    only_old_at: list[int]
+    only_new_at: list[int]
+
+    def diffs(self) -> Iterator[PolicyDiff]:
+        for i, j in self.pairs:
+            yield diff_policies(self.old.labeled_policy(i), self.new.labeled_policy(j), self.old.labels,
+                                self.old.fallback, self.checklist, self.min_similarity)
+
+    def only_old(self) -> list[Policy]:
+        return [self.old.labeled_policy(i).outline() for i in self.only_old_at]
+
+    def only_new(self) -> list[Policy]:
+        return [self.new.labeled_policy(j).outline() for j in self.only_new_at]
+
+    @property
+    def failed(self) -> list[Policy]:
+        return self.old.failed + self.new.failed
+
+
+def compare(old: Side, new: Side, checklist: Checklist | None = None, min_similarity: float = 0.6) -> Comparison:
+    """Check two versions of a policy, or two batches, and pair them; a side with no labeled policy is a
+    DiffError naming what went wrong with it."""
     for side in (old, new):
-        if not side.labeled:
+        if not side.labeled_docs:
             raise DiffError("; ".join(e for p in side.failed for e in p.errors) or f"{side.source}: no policy in it")
     if old.labels != new.labels:
         raise DiffError(f"{old.source} and {new.source} were labeled with different label sets; label both with "
                         "the same model")
-    checklist = checklist or load_checklist()
-    pairs, only_old, only_new = pair_versions(old, new)
-    diffs = [diff_policies(a, b, old.labels, old.fallback, checklist, min_similarity) for a, b in pairs]
-    return BatchDiff(diffs, only_old, only_new, old.failed + new.failed)
+    pairs, only_old, only_new = pair_names(old.labeled_docs, new.labeled_docs)
+    if isinstance(new, StreamedVersions) and any(b[1] < a[1] for a, b in zip(pairs, pairs[1:])):
+        new.read_in_any_order()  # the new side is read in the old side's order, not its own
+    return Comparison(old, new, checklist or load_checklist(), min_similarity, pairs, only_old, only_new)
+
+
+def diff_versions(old: Side, new: Side, checklist: Checklist | None = None, min_similarity: float = 0.6) -> BatchDiff:
+    """Compare two versions of a policy, or two batches policy by policy, in memory (`compare` then
+    `Comparison.diffs`: a pair at a time)."""
+    c = compare(old, new, checklist, min_similarity)
+    return BatchDiff(list(c.diffs()), c.only_old(), c.only_new(), c.failed)
 
 
 # --- outputs ---------------------------------------------------------------------------------
 
-def summary_lines(batch: BatchDiff, checklist: Checklist | None = None) -> list[str]:
-    """What `clausetag diff` prints: per policy the counts, the categories now or no longer disclosed and
-    the checklist items whose status changed (in the checklist's words); then the unpaired policies."""
-    checklist = checklist or load_checklist()
+def _status_word(checklist: Checklist, status: str) -> str:
+    return checklist.statuses.get(status, status).split(":")[0]  # "check: …" -> "check"
+
+
+def pair_lines(d: PolicyDiff, checklist: Checklist) -> list[str]:
+    """What `clausetag diff` prints for a pair: the counts, the categories now or no longer disclosed and
+    the checklist items whose status changed (in the checklist's words)."""
     titles = {f.id: f.title for f in checklist.frameworks}
-    status = lambda s: checklist.statuses.get(s, s).split(":")[0]  # noqa: E731 - "check: …" -> "check"
-    lines = []
-    for d in batch.diffs:
-        lines.append(f"{d.name}: {counted(d.unchanged, 'unit')} unchanged, "
-                     + ", ".join(f"{d.count(k)} {k}" for k in (ADDED, REMOVED, REWORDED)))
-        lines += [f"  {c.category}: {c.status} ({c.old} → {c.new} units)" for c in d.categories
-                  if c.status in ("now disclosed", "no longer disclosed")]
-        lines += [f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: {status(i.old)} → "
-                  f"{status(i.new)} ({i.item.requirement})" for i in d.items if i.changed]
-    for title, policies in (("only in the old versions", batch.only_old), ("only in the new versions", batch.only_new)):
-        if policies:
-            lines.append(f"{title}: {', '.join(p.doc for p in policies)}")
+    lines = [f"{d.name}: {counted(d.unchanged, 'unit')} unchanged, "
+             + ", ".join(f"{d.count(k)} {k}" for k in (ADDED, REMOVED, REWORDED))]
+    lines += [f"  {c.category}: {c.status} ({c.old} → {c.new} units)" for c in d.categories
+              if c.status in ("now disclosed", "no longer disclosed")]
+    lines += [f"  {titles.get(i.item.framework, i.item.framework)} {i.item.article}: "
+              f"{_status_word(checklist, i.old)} → {_status_word(checklist, i.new)} ({i.item.requirement})"
+              for i in d.items if i.changed]
     return lines
+
+
+def unpaired_lines(only_old: list[Policy], only_new: list[Policy]) -> list[str]:
+    return [f"{title}: {', '.join(p.doc for p in policies)}"
+            for title, policies in (("only in the old versions", only_old), ("only in the new versions", only_new))
+            if policies]
+
+
+def summary_lines(batch: BatchDiff, checklist: Checklist | None = None) -> list[str]:
+    """What `clausetag diff` prints: `pair_lines` per pair, then the unpaired policies."""
+    checklist = checklist or load_checklist()
+    return [l for d in batch.diffs for l in pair_lines(d, checklist)] + unpaired_lines(batch.only_old, batch.only_new)
+
 
 def _unit(p: Prediction | None) -> dict | None:
     if p is None:
@@ -288,7 +387,7 @@ def _unit(p: Prediction | None) -> dict | None:
 
 
 def _side(p: Policy) -> dict:
-    return {"doc": p.doc, "path": p.path, "units": len(p.predictions), "languages": p.languages}
+    return {"doc": p.doc, "path": p.path, "units": p.units, "languages": p.languages}
 
 
 def diff_json(diff: PolicyDiff) -> dict:
@@ -305,8 +404,14 @@ def diff_json(diff: PolicyDiff) -> dict:
     }
 
 
+def json_document(only_old: list[Policy], only_new: list[Policy], failed: list[Policy]) -> dict:
+    """The comparison as plain data (`clausetag diff -o FILE.json`), its "policies" (`diff_json` each) left empty."""
+    return {"type": "clausetag-diff", "clausetag": __version__, "policies": [],
+            "only_old": [_side(p) for p in only_old], "only_new": [_side(p) for p in only_new],
+            "failed": [{"doc": p.doc, "path": p.path, "errors": p.errors} for p in failed]}
+
+
 def to_json(batch: BatchDiff) -> dict:
-    """The whole comparison as plain data (`clausetag diff -o FILE.json`)."""
-    return {"type": "clausetag-diff", "clausetag": __version__, "policies": [diff_json(d) for d in batch.diffs],
-            "only_old": [_side(p) for p in batch.only_old], "only_new": [_side(p) for p in batch.only_new],
-            "failed": [{"doc": p.doc, "path": p.path, "errors": p.errors} for p in batch.failed]}
+    """The whole comparison as plain data, in memory."""
+    return {**json_document(batch.only_old, batch.only_new, batch.failed),
+            "policies": [diff_json(d) for d in batch.diffs]}

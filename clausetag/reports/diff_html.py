@@ -72,8 +72,8 @@ def _status(checklist: Checklist, status: str) -> Cell:
 def _pair_section(diff: PolicyDiff, i: int, checklist: Checklist) -> str:
     counts = {"unchanged units": diff.unchanged, "added": diff.count(ADDED), "removed": diff.count(REMOVED),
               "reworded": diff.count(REWORDED)}
-    summary = meta_list({"old version": f"{diff.old.path or diff.old.doc} ({len(diff.old.predictions)} units)",
-                         "new version": f"{diff.new.path or diff.new.doc} ({len(diff.new.predictions)} units)", **counts})
+    summary = meta_list({"old version": f"{diff.old.path or diff.old.doc} ({diff.old.units} units)",
+                         "new version": f"{diff.new.path or diff.new.doc} ({diff.new.units} units)", **counts})
     cats = table(["category", "units (old)", "units (new)", "change"],
                  [[c.category, number_cell(c.old), number_cell(c.new),
                    Cell(esc(c.status), cls=f"c-{c.status.replace(' ', '-')}")] for c in diff.categories],
@@ -102,7 +102,11 @@ def _batch_section(batch: BatchDiff) -> str:
                      number_cell(d.unchanged), number_cell(d.count(ADDED)), number_cell(d.count(REMOVED)),
                      number_cell(d.count(REWORDED)), ", ".join(now), Cell(esc(", ".join(gone)), cls="neg" if gone else ""),
                      number_cell(sum(it.changed and it.worse for it in d.items))])
-    parts = [table(["policy", "unchanged", "added", "removed", "reworded", "now disclosed", "no longer disclosed",
+    parts = [] if batch.complete else [
+        f"<p class='note'>{counted(batch.compared, 'policy', 'policies')} compared: the {len(batch.diffs)} that "
+        "changed most are shown below, in batch order; the pairs left out and their changes are in the .json that "
+        "<code>clausetag diff OLD NEW -o FILE.json</code> writes.</p>"]
+    parts += [table(["policy", "unchanged", "added", "removed", "reworded", "now disclosed", "no longer disclosed",
                     "checklist items worse"], rows, "pairs")]
     for title, policies in (("Only in the old versions", batch.only_old), ("Only in the new versions", batch.only_new)):
         if policies:
@@ -115,10 +119,10 @@ def _batch_section(batch: BatchDiff) -> str:
 
 def render_diff(batch: BatchDiff) -> str:
     checklist = load_checklist()
-    single = len(batch.diffs) == 1 and not (batch.only_old or batch.only_new or batch.failed)
+    single = len(batch.diffs) == 1 and batch.complete and not (batch.only_old or batch.only_new or batch.failed)
     body = (f"{COVERAGE_STYLE}{STYLE}" + ("" if single else _batch_section(batch))
             + "".join(_pair_section(d, i, checklist) for i, d in enumerate(batch.diffs))
             + f"<p class='muted'>{esc(checklist.disclaimer)}</p>")
     title = (f"clausetag diff: {batch.diffs[0].name}" if single
-             else f"clausetag diff: {counted(len(batch.diffs), 'policy', 'policies')} compared")
+             else f"clausetag diff: {counted(batch.compared or len(batch.diffs), 'policy', 'policies')} compared")
     return page(title, f"<h1>{esc(title)}</h1>", body)
