@@ -40,13 +40,14 @@ def saved_overrides(config_text: str) -> dict[str, str]:
 
 def training_texts(model_dir: Path, corpora_root=None) -> tuple[set[str], list[str]]:
     """The (normalized) texts of the units the model in `model_dir` was trained on (labeled or, for a
-    distilled model, not), and the sources whose units have changed since, taken as they are now (see APPROXIMATED_KINDS). Raises ConfigError or
-    CorpusError when its config or sources cannot be read here, or when a public corpus now gives other
-    units than the model recorded. A model that records its documents (since 2026-11-29) is rebuilt from those
-    alone, so documents added to a corpus folder since (a test part) are not taken for training data;
-    for an older model they change the source's units, and the check says it cannot tell. A model continued
-    from another (`[finetune] init_from`) has seen that model's training units too: the config and data
-    summary it records of it (`training.continued_from`, nested for a chain) are rebuilt the same way."""
+    distilled model, not), and the sources whose units have changed since, taken as they are now (see
+    APPROXIMATED_KINDS). Raises ConfigError or CorpusError when its config or sources cannot be read here, or
+    when a public corpus now gives other units than the model recorded. A model that records its documents
+    (since 2026-11-29) is rebuilt from those alone, so documents added to a corpus folder since (a test part)
+    are not taken for training data; for an older model they change the source's units, and the check says it
+    cannot tell. A model continued from another (`[finetune] init_from`) has seen that model's training units
+    too: the config and data summary it records of it (`training.continued_from`, nested for a chain) are
+    rebuilt the same way."""
     from clausetag.modeldir import read_info
     from clausetag.train.config import ConfigError
 
@@ -54,14 +55,16 @@ def training_texts(model_dir: Path, corpora_root=None) -> tuple[set[str], list[s
     if not path.is_file():
         raise ConfigError(f"{model_dir}: no config.toml saved with the model")
     training = read_info(model_dir).training
-    texts, changed = _rebuilt_texts(path.read_text(encoding="utf-8"), str(path), training.get("data", {}), corpora_root)
-    ancestor = training.get("continued_from")
-    while ancestor:
-        more, more_changed = _rebuilt_texts(ancestor["config"], f"{ancestor['model']} (config recorded in {path.parent})",
-                                            ancestor.get("training", {}).get("data", {}), corpora_root)
+    runs = [(path.read_text(encoding="utf-8"), str(path), training)]
+    while ancestor := runs[-1][2].get("continued_from"):
+        runs.append((ancestor["config"], f"{ancestor['model']} (config recorded in {path.parent})",
+                     ancestor.get("training", {})))
+    texts: set[str] = set()
+    changed: list[str] = []
+    for config_text, name, record in runs:
+        more, more_changed = _rebuilt_texts(config_text, name, record.get("data", {}), corpora_root)
         texts |= more
         changed += [c for c in more_changed if c not in changed]
-        ancestor = ancestor.get("training", {}).get("continued_from")
     return texts, changed
 
 

@@ -42,13 +42,14 @@ def new_file_mode() -> int:
 
 
 @contextmanager
-def atomic_file(path: Path) -> Iterator[IO[str]]:
-    """A text file to write `path` through, a piece at a time: a temporary file beside it, renamed onto it
-    when the block ends (removed if it fails); the file gets the permissions a normally created one would."""
+def atomic_file(path: Path, binary: bool = False) -> Iterator[IO]:
+    """A text (or, with `binary`, bytes) file to write `path` through, a piece at a time: a temporary file
+    beside it, renamed onto it when the block ends (removed if it fails); the file gets the permissions a
+    normally created one would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
             yield f
         os.chmod(tmp, new_file_mode())
         os.replace(tmp, path)

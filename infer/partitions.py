@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from clausetag.infer.output import atomic_write_text
+from clausetag.infer.output import atomic_file, atomic_write_text
 from clausetag.records import ERROR_RECORD, SUMMARY_RECORD, UNIT_RECORD
 
 if TYPE_CHECKING:
@@ -106,13 +105,8 @@ def write_partition(folder: Path | RemotePath, records: list[dict], fmt: str, la
         pq.write_table(table, sink)
         path.write_bytes(sink.getvalue().to_pybytes())
         return path
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_file(path, binary=True) as f:
+        pq.write_table(table, f)
     return path
 
 

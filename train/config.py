@@ -334,7 +334,6 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
 
 def config_from_text(text: str, name: str, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """A config from its text (`name` says where it came from, in errors); `overrides` as load_config."""
-    path = name
     cfg = parse_config(text, name)
     for key, value in (overrides or {}).items():
         obj, _, attr = key.rpartition(".")
@@ -343,7 +342,7 @@ def config_from_text(text: str, name: str, overrides: dict[str, Any] | None = No
             raise ConfigError(f"override {key!r}: no such setting")
         setattr(target, attr, _coerce(target, attr, value, key))
     if overrides:
-        _check(cfg, str(path))
+        _check(cfg, name)
         # read back by clausetag/training_overlap.py (which units a saved model was trained on)
         cfg.text += "\n# overrides: " + json.dumps(overrides, ensure_ascii=False, default=str) + "\n"
     return cfg

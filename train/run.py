@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
@@ -15,7 +14,7 @@ import numpy as np
 
 from clausetag.decision import decide
 from clausetag.metrics import label_metrics
-from clausetag.modeldir import ModelError, ModelInfo, save_model
+from clausetag.modeldir import ModelError, ModelInfo, read_info, save_model
 from clausetag.records import Unit
 from clausetag.taxonomy import load_taxonomy
 
@@ -59,10 +58,9 @@ def _blend_record(cfg: TrainConfig, blend) -> dict | None:
         return None
     record = blend.to_dict()
     if cfg.blend.keep_from:
-        kept = json.loads((Path(cfg.blend.keep_from) / "model.json").read_text(encoding="utf-8"))
-        record["kept_from"] = {"model": cfg.blend.keep_from,
-                               "config": (kept.get("training") or {}).get("config_path"),
-                               "created": (kept.get("training") or {}).get("created")}
+        kept = read_info(cfg.blend.keep_from).training
+        record["kept_from"] = {"model": cfg.blend.keep_from, "config": kept.get("config_path"),
+                               "created": kept.get("created")}
     return record
 
 
@@ -70,9 +68,8 @@ def continued_from_record(model: str | Path) -> dict:
     """What a model continued from `model` records of it (`training.continued_from`): its config's text and
     its own training record (data summary, and its own `continued_from` for a chain), so the training-overlap
     check can rebuild every unit the continued model has seen (clausetag/training_overlap.py)."""
-    info = json.loads((Path(model) / "model.json").read_text(encoding="utf-8"))
     return {"model": str(model), "config": (Path(model) / "config.toml").read_text(encoding="utf-8"),
-            "training": info.get("training") or {}}
+            "training": read_info(model).training}
 
 
 def evaluate_units(model_scores: np.ndarray, units: list[Unit], thresholds, taxonomy) -> dict:

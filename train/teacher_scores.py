@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -120,13 +119,11 @@ class TeacherScores:
 
     def _write(self, keys: list[bytes], scores: np.ndarray) -> None:
         """One shard, written beside its final name and moved into place."""
-        from clausetag.infer.output import atomic_write_text, new_file_mode
+        from clausetag.infer.output import atomic_file, atomic_write_text
 
         array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
-        with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".scores-", suffix=".npz", delete=False) as tmp:
-            np.savez(tmp, keys=array, scores=scores)
-        os.chmod(tmp.name, new_file_mode())
         name = f"scores-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{len(self.rows):08d}.npz"
-        os.replace(tmp.name, self.folder / name)
+        with atomic_file(self.folder / name, binary=True) as f:
+            np.savez(f, keys=array, scores=scores)
         atomic_write_text(self.folder / "teacher.json", json.dumps(
             {"teacher": str(self.model_dir), "backend": self.backend, "labels": self.labels}))
