@@ -6,7 +6,7 @@
 
 The folder is made of the real policies at hand, as files: CAPP-130's policies (each its sentences one a
 line; the Chinese originals and their English translations, 104 + 104), the policies of data/policies/raw
-(81, thirteen languages), data/reviews/raw (2) and the seed policies (5): 296 documents, interleaved by
+(144 on 2026-12-07, thirteen languages), data/reviews/raw (2) and the seed policies (5), interleaved by
 source so that `--docs N` takes a mix. Each model labels the whole folder in one `clausetag label` process
 (reading, segmenting, scoring, writing the JSONL), timed by the wall clock, after an untimed run on one
 document (ONNX export, file caches). Reported per model: documents/hour and units/s (end to end), the
@@ -128,7 +128,7 @@ def peak_flops(size: int, seconds: float = 3.0) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=list(MODELS), help="NAME=MODEL_DIR, each labels the folder")
-    ap.add_argument("--docs", type=int, default=None, help="label only the first N documents (default: all 296)")
+    ap.add_argument("--docs", type=int, default=None, help="label only the first N documents (default: all)")
     ap.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
     ap.add_argument("--peak-size", type=int, default=1024, help="matrix size of the peak FLOP/s measurement")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "batch_throughput" / "latest.json"))

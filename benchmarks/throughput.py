@@ -72,10 +72,12 @@ class RobertaStandIn:
 
 def load_backend(name: str, model_dir: Path, tfidf_dir: Path):
     """An object with .scores(texts, sections) for the backend, and its load time in seconds."""
-    from clausetag.encoder_classifier import set_threads
     from clausetag.infer.labeler import Labeler
 
-    set_threads(None)
+    if name in ("torch", "roberta-base"):  # the others never import torch, as `clausetag label` does not
+        from clausetag.encoder_classifier import set_threads
+
+        set_threads(None)
     t0 = time.perf_counter()
     if name == "tfidf":
         clf = Labeler.load(tfidf_dir).model
