@@ -13,6 +13,8 @@ for the held-out test documents that `split.json` names: never trained on, nor u
     python -m clausetag.train.policy_corpus agreement          # sheets/ against second/ -> agreement.json
     python -m clausetag.train.policy_corpus split              # test/validation documents -> split.json
     python -m clausetag.train.policy_corpus stats              # units per label and language (Markdown)
+    python -m clausetag.train.policy_corpus tables [documents|agreement|counts]   # README.md's tables
+    python -m clausetag.train.policy_corpus adjudicate DOC DECISIONS   # decided labels into the sheet
 """
 
 from __future__ import annotations
@@ -66,21 +68,28 @@ def read_meta(doc: str, root: Path = ROOT) -> dict:
     return meta
 
 
+def _sheet_row(path: Path, n: int, line: str, names: set[str]) -> SheetRow:
+    """One `index<TAB>labels[<TAB>note]` line, checked: labels from the taxonomy, `other` alone."""
+    parts = line.rstrip("\n").split("\t")
+    if len(parts) < 2 or not parts[0].strip().isdigit():
+        raise ValueError(f"{path.name} line {n}: expected 'index<TAB>labels[<TAB>note]'")
+    labels = tuple(x.strip() for x in parts[1].split(",") if x.strip())
+    bad = [x for x in labels if x not in names]
+    if not labels or bad or ("other" in labels and len(labels) > 1) or len(set(labels)) != len(labels):
+        raise ValueError(f"{path.name} line {n}: bad labels {parts[1]!r}")
+    note = parts[2].strip() if len(parts) > 2 and parts[2].strip() else None
+    return SheetRow(int(parts[0]), labels, note)
+
+
+def _sheet_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, line) of a sheet's rows: blank lines and `#` comments left out."""
+    return [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if line.strip() and not line.startswith("#")]
+
+
 def read_sheet(path: Path, names: set[str]) -> list[SheetRow]:
     """A label sheet's rows, checked: labels from the taxonomy, `other` alone, indices 0, 1, 2, …"""
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.rstrip("\n").split("\t")
-        if len(parts) < 2:
-            raise ValueError(f"{path.name} line {n}: expected 'index<TAB>labels[<TAB>note]'")
-        labels = tuple(x.strip() for x in parts[1].split(",") if x.strip())
-        bad = [x for x in labels if x not in names]
-        if not labels or bad or ("other" in labels and len(labels) > 1) or len(set(labels)) != len(labels):
-            raise ValueError(f"{path.name} line {n}: bad labels {parts[1]!r}")
-        note = parts[2].strip() if len(parts) > 2 and parts[2].strip() else None
-        rows.append(SheetRow(int(parts[0]), labels, note))
+    rows = [_sheet_row(path, n, line, names) for n, line in _sheet_lines(path)]
     if [r.index for r in rows] != list(range(len(rows))):
         raise ValueError(f"{path.name}: indices are not 0, 1, 2, … in order")
     return rows
@@ -196,11 +205,109 @@ def stats_table(root: Path = ROOT) -> str:
     return "\n".join(lines)
 
 
-def write_jsonl(path: Path, records: list[dict]) -> None:
+def documents_table(root: Path = ROOT) -> str:
+    """Markdown: one row per document (id, language, organisation, kind, units, split part, source)."""
+    split = read_split(root)
+    lines = ["| doc | lang | organisation | kind | units | part | source |", "|---|---|---|---|---|---|---|"]
+    for path in sorted((root / "meta").glob("*.json")):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        doc = meta["doc"]
+        part = "test" if doc in split["test"] else "validation" if doc in split["validation"] else "train"
+        built = root / ("test" if part == "test" else "annotations") / f"{doc}.jsonl"
+        units = sum(1 for l in built.read_text(encoding="utf-8").splitlines() if l.strip()) if built.is_file() else 0
+        source = meta["source"] if len(meta["source"]) <= 91 else meta["source"][:90] + "…"
+        lines.append(f"| `{doc}` | {meta['lang']} | {meta['organisation']} | {meta['kind']} | {units} | {part} | `{source}` |")
+    return "\n".join(lines)
+
+
+def agreement_table(figures: dict) -> str:
+    """Markdown: `agreement()`'s figures, one row per language and one over all (κ per label, `–` where
+    neither pass used the label)."""
+    names = list(load_taxonomy("harmonized").names)
+    short = {"collection_use": "coll", "third_party_sharing": "share", "user_rights": "rights",
+             "data_retention": "reten", "data_security": "secur", "specific_audiences": "aud",
+             "policy_change": "change"}
+    lines = ["| lang | documents | units | exact | micro-F1 | " + " | ".join(f"κ {short.get(n, n)}" for n in names) + " |",
+             "|---|---|---:|---:|---:|" + "---:|" * len(names)]
+    for lang, f in figures.items():
+        docs = f"{len(f['documents'])} documents" if lang == "all" else ", ".join(f"`{d}`" for d in f["documents"])
+        kappas = ["–" if f["kappa"].get(n) is None else f"{f['kappa'][n]:.2f}" for n in names]
+        lines.append(f"| {lang} | {docs} | {f['units']} | {f['exact']:.3f} | {f['micro_f1']:.3f} | " + " | ".join(kappas) + " |")
+    return "\n".join(lines)
+
+
+def tables(which: list[str], root: Path = ROOT) -> str:
+    """README.md's tables, from the files as they are: `documents`, `agreement` (agreement.json) and
+    `counts` (all three when `which` is empty)."""
+    makers = {"agreement": lambda: agreement_table(json.loads((root / "agreement.json").read_text(encoding="utf-8"))),
+              "counts": lambda: stats_table(root), "documents": lambda: documents_table(root)}
+    unknown = [w for w in which if w not in makers]
+    if unknown:
+        raise ValueError(f"unknown table {unknown[0]!r}: choose from {', '.join(makers)}")
+    chosen = which or list(makers)
+    if len(chosen) == 1:
+        return makers[chosen[0]]()
+    return "\n\n".join(f"<!-- {w} -->\n" + makers[w]() for w in chosen)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An adjudicated unit: the labels decided, the two passes' labels, and why."""
+
+    unit: str
+    first: tuple[str, ...]
+    second: tuple[str, ...] | None
+    decided: tuple[str, ...]
+    why: str
+
+    def row(self) -> str:
+        """The unit's row in adjudication/README.md (`decided` says which pass it follows)."""
+        follows = ("first" if set(self.decided) == set(self.first) else
+                   "second" if self.second is not None and set(self.decided) == set(self.second) else "neither")
+        second = ",".join(self.second) if self.second is not None else "–"
+        return f"| `{self.unit}` | {','.join(self.first)} | {second} | {follows} | {self.why} |"
+
+
+def adjudicate(doc: str, decisions: Path, root: Path = ROOT) -> list[Decision]:
+    """Write the labels decided for some units of `doc` into its sheet: `decisions` has lines
+    `index<TAB>labels<TAB>why`. The sheet as it was before its first adjudication is kept once under
+    adjudication/first-pass/ (what `agreement` compares with second/). A decided unit loses its
+    uncertainty note. Checks every decision before changing anything; returns them in index order."""
+    names = load_taxonomy("harmonized").names
+    sheet = root / "sheets" / f"{doc}.tsv"
+    rows = read_sheet(sheet, set(names))
+    decided = {}
+    for n, line in _sheet_lines(decisions):
+        row = _sheet_row(decisions, n, line, set(names))
+        if row.index >= len(rows):
+            raise ValueError(f"{decisions.name} line {n}: {doc} has no unit {row.index} (it has {len(rows)})")
+        if row.index in decided:
+            raise ValueError(f"{decisions.name} line {n}: unit {row.index} is decided twice")
+        if not row.note:
+            raise ValueError(f"{decisions.name} line {n}: say why (index<TAB>labels<TAB>why)")
+        decided[row.index] = row
+    first_path = root / "adjudication" / "first-pass" / f"{doc}.tsv"
+    first = read_sheet(first_path, set(names)) if first_path.is_file() else rows
+    second_path = root / "second" / f"{doc}.tsv"
+    second = read_sheet(second_path, set(names)) if second_path.is_file() else None
+    if not first_path.is_file():
+        _write_text(first_path, sheet.read_text(encoding="utf-8"))
+    new_rows = [SheetRow(r.index, decided[r.index].labels) if r.index in decided else r for r in rows]
+    _write_text(sheet, "".join(f"{r.index}\t{_sheet_line(r.labels, r.note)}\n" for r in new_rows))
+    return [Decision(f"{doc}-{i:04d}", first[i].labels, second[i].labels if second else None,
+                     decided[i].labels, decided[i].note or "") for i in sorted(decided)]
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a file whole or not at all (a temporary file renamed over it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    _write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
 #: The note a re-segmented unit carries until an annotator has read it again.
@@ -244,6 +351,16 @@ def _sheet_line(labels, note) -> str:
     return ",".join(labels) + (f"\t{note}" if note else "")
 
 
+def build_in_place(doc: str, root: Path = ROOT) -> Path:
+    """Build a document's records into test/ (a test document) or annotations/ (any other), removing a
+    copy left in the other folder; returns the file written."""
+    folder, other = ("test", "annotations") if doc in set(read_split(root)["test"]) else ("annotations", "test")
+    path = root / folder / f"{doc}.jsonl"
+    write_jsonl(path, build_document(doc, root))
+    (root / other / f"{doc}.jsonl").unlink(missing_ok=True)
+    return path
+
+
 def _print_units(path: Path) -> None:
     _, units = document_units(path)
     for i, u in enumerate(units):
@@ -254,7 +371,7 @@ def _print_units(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("units", "build", "check", "agreement", "split", "stats"):
+    if not args or args[0] not in ("units", "build", "check", "agreement", "split", "stats", "tables", "adjudicate"):
         print(__doc__, file=sys.stderr)
         return 2
     if args[0] == "units":
@@ -270,6 +387,27 @@ def main(argv: list[str] | None = None) -> int:
     if args[0] == "stats":
         print(stats_table())
         return 0
+    if args[0] == "tables":
+        try:
+            print(tables(args[1:], ROOT))
+        except (ValueError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        return 0
+    if args[0] == "adjudicate":
+        if len(args) != 3:
+            print("usage: python -m clausetag.train.policy_corpus adjudicate DOC DECISIONS", file=sys.stderr)
+            return 2
+        try:
+            decisions = adjudicate(args[1], Path(args[2]), ROOT)
+            build_in_place(args[1], ROOT)
+        except (ValueError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print("\n".join(d.row() for d in decisions))
+        print(f"{args[1]}: {len(decisions)} units decided, sheet and annotations rewritten "
+              "(rows above for adjudication/README.md)", file=sys.stderr)
+        return 0
     if args[0] == "split":
         metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "meta").glob("*.json"))]
         (ROOT / "split.json").write_text(json.dumps(choose_split(metas), indent=1) + "\n", encoding="utf-8")
@@ -284,13 +422,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args[2]}: {n} rows match the units of {args[1]}", file=sys.stderr)
         return 0
     docs = args[1:] or sorted(p.stem for p in (ROOT / "sheets").glob("*.tsv"))
-    test = set(read_split()["test"])
     failed = 0
     for doc in docs:
         try:
-            folder, other = ("test", "annotations") if doc in test else ("annotations", "test")
-            write_jsonl(ROOT / folder / f"{doc}.jsonl", build_document(doc))
-            (ROOT / other / f"{doc}.jsonl").unlink(missing_ok=True)
+            build_in_place(doc)
         except (ValueError, OSError) as e:
             failed += 1
             print(f"error: {e}", file=sys.stderr)
