@@ -14,6 +14,7 @@ for the held-out test documents that `split.json` names: never trained on, nor u
     python -m clausetag.train.policy_corpus split              # test/validation documents -> split.json
     python -m clausetag.train.policy_corpus stats              # units per label and language (Markdown)
     python -m clausetag.train.policy_corpus tables [documents|agreement|counts]   # README.md's tables
+    python -m clausetag.train.policy_corpus differences DOC ...        # where the two annotations differ
     python -m clausetag.train.policy_corpus adjudicate DOC DECISIONS   # decided labels into the sheet
 """
 
@@ -148,16 +149,38 @@ def agreement(root: Path = ROOT) -> dict:
     for second in sorted((root / "second").glob("*.tsv")):
         doc = second.stem
         lang = read_meta(doc, root)["lang"]
-        first = root / "adjudication" / "first-pass" / f"{doc}.tsv"  # the first pass as it was before adjudication
-        a = read_sheet(first if first.is_file() else root / "sheets" / f"{doc}.tsv", set(names))
-        b = read_sheet(second, set(names))
-        if len(a) != len(b):
-            raise ValueError(f"{doc}: the two sheets have {len(a)} and {len(b)} rows")
+        a, b = _both_passes(doc, set(names), root)
         pairs.setdefault(lang, []).extend((set(x.labels), set(y.labels)) for x, y in zip(a, b))
     pairs["all"] = [p for lang in sorted(pairs) for p in pairs[lang]]
     return {lang: _agreement_figures(ps, names) | {"documents": sorted(
         d.stem for d in (root / "second").glob("*.tsv") if lang == "all" or read_meta(d.stem, root)["lang"] == lang)}
         for lang, ps in pairs.items()}
+
+
+def _both_passes(doc: str, names: set[str], root: Path = ROOT) -> tuple[list[SheetRow], list[SheetRow]]:
+    """The first annotation of a document as it was before adjudication (adjudication/first-pass/, else
+    sheets/) and its independent second one (second/), checked to have the same rows."""
+    first = root / "adjudication" / "first-pass" / f"{doc}.tsv"
+    a = read_sheet(first if first.is_file() else root / "sheets" / f"{doc}.tsv", names)
+    b = read_sheet(root / "second" / f"{doc}.tsv", names)
+    if len(a) != len(b):
+        raise ValueError(f"{doc}: the two sheets have {len(a)} and {len(b)} rows")
+    return a, b
+
+
+def differences(doc: str, root: Path = ROOT) -> str:
+    """The units on which the two annotations of `doc` differ, each with its section, text and both passes'
+    labels and notes: what the adjudicator reads before writing decisions for `adjudicate`."""
+    a, b = _both_passes(doc, set(load_taxonomy("harmonized").names), root)
+    _, units = document_units(raw_file(doc, root))
+    out = []
+    for x, y in zip(a, b):
+        if set(x.labels) != set(y.labels):
+            u = units[x.index]
+            out.append(f"{x.index}\t[{u.section or ''}] {u.text}\n  first:  {','.join(x.labels)}"
+                       f"{'  (' + x.note + ')' if x.note else ''}\n  second: {','.join(y.labels)}"
+                       f"{'  (' + y.note + ')' if y.note else ''}")
+    return "\n".join(out + [f"# {doc}: {len(out)} of {len(a)} units differ"])
 
 
 def _agreement_figures(pairs: list[tuple[set, set]], names: list[str]) -> dict:
@@ -371,7 +394,7 @@ def _print_units(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("units", "build", "check", "agreement", "split", "stats", "tables", "adjudicate"):
+    if not args or args[0] not in ("units", "build", "check", "agreement", "split", "stats", "tables", "differences", "adjudicate"):
         print(__doc__, file=sys.stderr)
         return 2
     if args[0] == "units":
@@ -390,6 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     if args[0] == "tables":
         try:
             print(tables(args[1:], ROOT))
+        except (ValueError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        return 0
+    if args[0] == "differences":
+        try:
+            print("\n\n".join(differences(doc, ROOT) for doc in args[1:]))
         except (ValueError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
