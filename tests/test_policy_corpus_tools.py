@@ -130,3 +130,16 @@ def test_adjudicate_command_reports_a_bad_file_without_a_traceback(corpus: Path,
     assert (corpus / "annotations" / "de-beispiel.jsonl").is_file()
     assert pc.main(["adjudicate", "de-beispiel", str(tmp_path / "missing.tsv")]) == 1
     assert "missing.tsv" in capsys.readouterr().err
+
+
+def test_differences_lists_the_units_the_two_passes_label_differently(corpus: Path, tmp_path: Path):
+    listed = pc.differences("de-beispiel", corpus)
+    assert re.findall(r"^(\d+)\t", listed, re.M) == ["3", "4"]
+    assert "Sie haben das Recht auf Auskunft und Löschung." in listed
+    assert "first:  user_rights  (doubtful: deletion?)" in listed and "second: user_rights,data_retention" in listed
+    assert listed.endswith("# de-beispiel: 2 of 5 units differ")
+    # after adjudication it still compares the first pass as it was, not the adjudicated sheet
+    decisions = tmp_path / "decisions.tsv"
+    decisions.write_text("3\tuser_rights,data_retention\trule 33\n", encoding="utf-8")
+    pc.adjudicate("de-beispiel", decisions, corpus)
+    assert pc.differences("de-beispiel", corpus) == listed
