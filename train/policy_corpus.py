@@ -366,7 +366,7 @@ def remap_sheet(doc: str, old_records: list[dict], sheet: Path, root: Path = ROO
             todo += 1
             rows.append(_sheet_line(tuple(carried or ["other"]),
                                     f"{RESEGMENTED}: labels carried from earlier units {i1}-{i2 - 1}; read again"))
-    sheet.write_text("".join(f"{n}\t{r}\n" for n, r in enumerate(rows)), encoding="utf-8")
+    _write_text(sheet, "".join(f"{n}\t{r}\n" for n, r in enumerate(rows)))
     return todo
 
 
