@@ -120,8 +120,14 @@ def test_review_mode_in_chromium(labels_file, tmp_path):
         body.send_keys("k")
         assert "sel" in unit(0).get_attribute("class")
 
-        driver.refresh()  # a reload keeps every review (localStorage, keyed by document and model)
-        assert (_count(driver, "reviewed"), _count(driver, "corrected")) == (2, 1)
+        # a reload keeps every review (localStorage, keyed by document and model). Chromium hands a page's
+        # writes to its storage service asynchronously, so under load an immediate reload can overtake them
+        # (CI saw 0, 0 once): reload until they are there, as a reviewer coming back a moment later would.
+        def reloaded_counts():
+            driver.refresh()
+            return (_count(driver, "reviewed"), _count(driver, "corrected")) == (2, 1)
+
+        _wait(reloaded_counts, what="the reviews to survive a reload")
         assert unit(2).get_attribute("data-labels") == "contact" and "rc" in unit(2).get_attribute("class")
         keys = driver.execute_script("return Object.keys(localStorage)")
         assert "clausetag-review|policy.txt|fast|2026-12-01 10:00:00 UTC" in keys
