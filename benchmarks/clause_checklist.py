@@ -1,6 +1,7 @@
 """How models label plain, single-practice clauses: the clause checklist in data/checklist.
 
     python benchmarks/clause_checklist.py default=models/default fast=models/fast
+    python benchmarks/clause_checklist.py --show RESULTS.json [OLDER.json ...]   # the table of saved results
 
 The checklist is 54 sentences (six per label) written for this purpose, each disclosing one practice
 unambiguously, in twelve parallel languages (data/checklist/README.md). Each
@@ -23,6 +24,22 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKLIST = ROOT / "data" / "checklist"
 
 
+def markdown_table(records: list[dict]) -> str:
+    """One Markdown table of saved results: a row per language, a column per model (with several records, each
+    column names its record's date), cells "exact/units (macro-F1)"."""
+    columns = [(f"`{name}` ({rec['created']})" if len(records) > 1 else f"`{name}`", r)
+               for rec in records for name, r in rec["models"].items()]
+    langs = list(columns[0][1]["by_language"])
+    lines = ["| language | " + " | ".join(c for c, _ in columns) + " |", "|---|" + "---:|" * len(columns)]
+    for lang in langs:
+        cells = [f"{r['by_language'][lang]['exact']}/{r['by_language'][lang]['units']} "
+                 f"({r['by_language'][lang]['macro_f1']})" if lang in r["by_language"] else "–" for _, r in columns]
+        lines.append(f"| {lang} | " + " | ".join(cells) + " |")
+    lines.append("| all | " + " | ".join(f"{r['exact']}/{r['units']} ({100 * r['exact'] / r['units']:.0f}%)"
+                                        for _, r in columns) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     from clausetag.corpora import load_source
     from clausetag.metrics import label_metrics
@@ -30,9 +47,15 @@ def main() -> None:
     from clausetag.taxonomy import load_taxonomy
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("models", nargs="+", help="NAME=MODEL_DIR")
+    ap.add_argument("models", nargs="*", help="NAME=MODEL_DIR")
+    ap.add_argument("--show", nargs="+", metavar="RESULTS_JSON", help="print the table of saved results and stop")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "clause_checklist" / "latest.json"))
     args = ap.parse_args()
+    if args.show:
+        print(markdown_table([json.loads(Path(f).read_text(encoding="utf-8")) for f in args.show]))
+        return
+    if not args.models:
+        ap.error("name at least one NAME=MODEL_DIR, or --show RESULTS_JSON")
 
     units = load_source(f"jsonl:{CHECKLIST}").units
     harmonized = load_taxonomy("harmonized")
@@ -68,17 +91,14 @@ def main() -> None:
         print(f"{name}: {total} of {len(units)} labeled exactly; misses:", flush=True)
         for m in misses:
             print(f"  {m['id']}: {m['text']}  gold {m['gold']}, predicted {m['predicted']}")
-    print("\n| language | " + " | ".join(f"`{name}`" for name in results) + " |")
-    print("|---|" + "---:|" * len(results))
-    for lang in langs:
-        print(f"| {lang} | " + " | ".join(f"{r['by_language'][lang]['exact']}/{r['by_language'][lang]['units']} "
-                                         f"({r['by_language'][lang]['macro_f1']})" for r in results.values()) + " |")
-    print("| all | " + " | ".join(f"{r['exact']}/{r['units']} ({100 * r['exact'] / r['units']:.0f}%)"
-                                  for r in results.values()) + " |")
     out = {"command": "python benchmarks/clause_checklist.py " + " ".join(args.models),
            "created": time.strftime("%Y-%m-%d"), "models": results}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    target = Path(args.out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(target)
+    print("\n" + markdown_table([out]))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python benchmarks/policies_by_language.py default=models/default [before=DIR ...] [--gold data/policies/test]
         [--out benchmarks/results/policies_by_language/latest.json]
+    python benchmarks/policies_by_language.py --show RESULTS.json [OLDER.json ...]   # the table of saved results
 
 Each model is scored with `clausetag evaluate` (structure rules on, as `clausetag label` decides), and its
 predictions are broken down by the language of the gold units; a table is printed and written as JSON.
@@ -41,12 +42,32 @@ def by_language(predictions: Path) -> dict[str, dict]:
     return out
 
 
+def markdown_table(records: list[dict]) -> str:
+    """One Markdown table of saved results (a row per language, a column per model; with several records, each
+    column names its record's date). The documents and units are the first model's."""
+    columns = [(f"{name} ({rec['date']})" if len(records) > 1 else name, r["languages"])
+               for rec in records for name, r in rec["results"].items()]
+    first = columns[0][1]
+    lines = ["| language | documents | units | " + " | ".join(f"{c} macro / micro" for c, _ in columns) + " |",
+             "|---|---:|---:|" + "---:|" * len(columns)]
+    for lang in first:
+        cells = [f"{l[lang]['macro_f1']:.1f} / {l[lang]['micro_f1']:.1f}" if lang in l else "–" for _, l in columns]
+        lines.append(f"| {lang} | {first[lang]['documents']} | {first[lang]['units']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("models", nargs="+", help="NAME=MODEL_DIR")
+    ap.add_argument("models", nargs="*", help="NAME=MODEL_DIR")
+    ap.add_argument("--show", nargs="+", metavar="RESULTS_JSON", help="print the table of saved results and stop")
     ap.add_argument("--gold", default="data/policies/test")
     ap.add_argument("--out", default="benchmarks/results/policies_by_language/latest.json")
     args = ap.parse_args(argv)
+    if args.show:
+        print(markdown_table([json.loads(Path(f).read_text(encoding="utf-8")) for f in args.show]))
+        return 0
+    if not args.models:
+        ap.error("name at least one NAME=MODEL_DIR, or --show RESULTS_JSON")
     results = {}
     for spec in args.models:
         name, model = spec.split("=", 1)
@@ -54,13 +75,6 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "clausetag.cli", "evaluate", args.gold, "-m", model, "-o", tmp,
                             "--resamples", "1", "--quiet"], check=True)
             results[name] = {"model": model, "languages": by_language(Path(tmp) / "predictions.jsonl")}
-    langs = list(next(iter(results.values()))["languages"])
-    print("| lang | documents | units | " + " | ".join(f"{n} macro / micro" for n in results) + " |")
-    print("|---|---|---|" + "---|" * len(results))
-    for lang in langs:
-        first = next(iter(results.values()))["languages"][lang]
-        cells = [f"{r['languages'][lang]['macro_f1']:.1f} / {r['languages'][lang]['micro_f1']:.1f}" for r in results.values()]
-        print(f"| {lang} | {first['documents']} | {first['units']} | " + " | ".join(cells) + " |")
     record = {"gold": args.gold, "date": date.today().isoformat(), "machine": f"{platform.machine()}, "
               f"{platform.system()}", "command": "python benchmarks/policies_by_language.py " + " ".join(argv or sys.argv[1:]),
               "results": results}
@@ -69,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(out)
+    print(markdown_table([record]))
     return 0
 
 

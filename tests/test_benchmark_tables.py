@@ -1,0 +1,57 @@
+"""benchmarks/policies_by_language.py and clause_checklist.py --show: docs tables are made from saved results."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "policies_by_language.py"
+
+
+def _module(path: Path = SCRIPT):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _record(day: str, scores: dict[str, tuple[float, float]]) -> dict:
+    langs = {lang: {"macro_f1": macro, "micro_f1": micro, "documents": 2, "units": 10 * (i + 1)}
+             for i, (lang, (macro, micro)) in enumerate(scores.items())}
+    return {"date": day, "results": {"default": {"model": "models/default", "languages": langs}}}
+
+
+def test_one_record_gives_a_column_per_model_and_a_row_per_language():
+    new = _record("2026-12-07", {"de": (53.04, 68.2), "all": (77.0, 80.24)})
+    table = _module().markdown_table([new]).splitlines()
+    assert table[0] == "| language | documents | units | default macro / micro |"
+    assert table[2:] == ["| de | 2 | 10 | 53.0 / 68.2 |", "| all | 2 | 20 | 77.0 / 80.2 |"]
+
+
+def test_older_records_become_dated_columns_and_a_missing_language_is_marked(tmp_path):
+    new = _record("2026-12-07", {"de": (53.0, 68.2), "ja": (87.0, 84.2)})
+    old = _record("2026-12-06", {"de": (45.8, 60.0)})
+    files = []
+    for name, record in (("new.json", new), ("old.json", old)):
+        files.append(tmp_path / name)
+        files[-1].write_text(json.dumps(record), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(SCRIPT), "--show", *map(str, files)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == ("| language | documents | units | default (2026-12-07) macro / micro "
+                      "| default (2026-12-06) macro / micro |")
+    assert out[2:] == ["| de | 2 | 10 | 53.0 / 68.2 | 45.8 / 60.0 |", "| ja | 2 | 20 | 87.0 / 84.2 | – |"]
+
+
+def test_no_models_and_nothing_to_show_is_a_usage_error():
+    r = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True)
+    assert r.returncode == 2 and "NAME=MODEL_DIR" in r.stderr
+
+
+def test_checklist_table_counts_exact_sentences_per_language_and_over_all():
+    by_language = {"de": {"units": 54, "exact": 42, "macro_f1": 88.1}, "ja": {"units": 54, "exact": 45, "macro_f1": 90.0}}
+    record = {"created": "2026-12-07", "models": {"default": {"exact": 87, "units": 108, "by_language": by_language}}}
+    table = _module(ROOT / "benchmarks" / "clause_checklist.py").markdown_table([record]).splitlines()
+    assert table[0] == "| language | `default` |"
+    assert table[2:] == ["| de | 42/54 (88.1) |", "| ja | 45/54 (90.0) |", "| all | 87/108 (81%) |"]
