@@ -13,7 +13,8 @@ from clausetag.infer.extract import read_document
 from clausetag.infer.segment import segment
 from clausetag.records import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from clausetag.taxonomy import load_taxonomy
-from clausetag.train.policy_corpus import ADDED_LATER, KINDS, META_FIELDS, RESEGMENTED, choose_split, read_sheet
+from clausetag.train.policy_corpus import ADDED_LATER, KINDS, RESEGMENTED, choose_split
+from clausetag.train.policy_sheets import META_FIELDS, read_sheet
 
 ROOT = Path(__file__).resolve().parents[1] / "data" / "policies"
 LANGS = ("cs", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "zh")

@@ -24,76 +24,17 @@ import hashlib
 import json
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-from clausetag.infer.extract import read_document
-from clausetag.infer.segment import Segment, segment
 from clausetag.taxonomy import load_taxonomy
+from clausetag.train.policy_agreement import adjudicate, agreement, differences
+from clausetag.train.policy_sheets import (ROOT, document_units, raw_file, read_meta, read_sheet,
+                                           read_split, sheet_line, write_jsonl, write_text)
+from clausetag.train.policy_tables import stats_table, tables
 
-ROOT = Path(__file__).resolve().parents[1] / "data" / "policies"
-META_FIELDS = ("doc", "organisation", "lang", "kind", "title", "source", "url", "licence", "date_read")
 #: `split` value of a document added after the split was fixed (it trains; see choose_split).
 ADDED_LATER = "train"
 KINDS = ("company", "app", "shop", "ngo", "public_body", "university", "party", "media")
-
-
-@dataclass(frozen=True)
-class SheetRow:
-    """One line of a label sheet: the unit's index, its labels and, for an uncertain unit, a note."""
-
-    index: int
-    labels: tuple[str, ...]
-    note: str | None = None
-
-
-def raw_file(doc: str, root: Path = ROOT) -> Path:
-    """The raw file of a document id (its one file under raw/ with that stem)."""
-    found = [p for p in (root / "raw").glob(f"{doc}.*")]
-    if len(found) != 1:
-        raise ValueError(f"{doc}: {len(found)} raw files named {doc}.* under {root / 'raw'}")
-    return found[0]
-
-
-def document_units(path: Path) -> tuple[str, list[Segment]]:
-    """The extracted text of a raw file and its units, exactly as `clausetag label` makes them."""
-    document = read_document(path)
-    return document.text, segment(document.text, lang=None, headings=document.headings)
-
-
-def read_meta(doc: str, root: Path = ROOT) -> dict:
-    meta = json.loads((root / "meta" / f"{doc}.json").read_text(encoding="utf-8"))
-    missing = [f for f in META_FIELDS if f not in meta]
-    if missing:
-        raise ValueError(f"meta/{doc}.json lacks {', '.join(missing)}")
-    return meta
-
-
-def _sheet_row(path: Path, n: int, line: str, names: set[str]) -> SheetRow:
-    """One `index<TAB>labels[<TAB>note]` line, checked: labels from the taxonomy, `other` alone."""
-    parts = line.rstrip("\n").split("\t")
-    if len(parts) < 2 or not parts[0].strip().isdigit():
-        raise ValueError(f"{path.name} line {n}: expected 'index<TAB>labels[<TAB>note]'")
-    labels = tuple(x.strip() for x in parts[1].split(",") if x.strip())
-    bad = [x for x in labels if x not in names]
-    if not labels or bad or ("other" in labels and len(labels) > 1) or len(set(labels)) != len(labels):
-        raise ValueError(f"{path.name} line {n}: bad labels {parts[1]!r}")
-    note = parts[2].strip() if len(parts) > 2 and parts[2].strip() else None
-    return SheetRow(int(parts[0]), labels, note)
-
-
-def _sheet_lines(path: Path) -> list[tuple[int, str]]:
-    """(line number, line) of a sheet's rows: blank lines and `#` comments left out."""
-    return [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if line.strip() and not line.startswith("#")]
-
-
-def read_sheet(path: Path, names: set[str]) -> list[SheetRow]:
-    """A label sheet's rows, checked: labels from the taxonomy, `other` alone, indices 0, 1, 2, …"""
-    rows = [_sheet_row(path, n, line, names) for n, line in _sheet_lines(path)]
-    if [r.index for r in rows] != list(range(len(rows))):
-        raise ValueError(f"{path.name}: indices are not 0, 1, 2, … in order")
-    return rows
 
 
 def build_document(doc: str, root: Path = ROOT, sheet: Path | None = None) -> list[dict]:
@@ -139,200 +80,6 @@ def choose_split(metas: list[dict], test_per_language: int = 2, validation_per_l
     return {k: sorted(v) for k, v in split.items()}
 
 
-def agreement(root: Path = ROOT) -> dict:
-    """How the first annotation (as it was before adjudication: adjudication/first-pass/, else sheets/) and
-    the independent second one (second/) of the same documents agree, per language and over all: units, exact label-set agreement, micro-F1 of one against the other,
-    and Cohen's kappa per label (each unit a yes/no decision for that label)."""
-    taxonomy = load_taxonomy("harmonized")
-    names = list(taxonomy.names)
-    pairs: dict[str, list[tuple[set, set]]] = {}
-    for second in sorted((root / "second").glob("*.tsv")):
-        doc = second.stem
-        lang = read_meta(doc, root)["lang"]
-        a, b = _both_passes(doc, set(names), root)
-        pairs.setdefault(lang, []).extend((set(x.labels), set(y.labels)) for x, y in zip(a, b))
-    pairs["all"] = [p for lang in sorted(pairs) for p in pairs[lang]]
-    return {lang: _agreement_figures(ps, names) | {"documents": sorted(
-        d.stem for d in (root / "second").glob("*.tsv") if lang == "all" or read_meta(d.stem, root)["lang"] == lang)}
-        for lang, ps in pairs.items()}
-
-
-def _both_passes(doc: str, names: set[str], root: Path = ROOT) -> tuple[list[SheetRow], list[SheetRow]]:
-    """The first annotation of a document as it was before adjudication (adjudication/first-pass/, else
-    sheets/) and its independent second one (second/), checked to have the same rows."""
-    first = root / "adjudication" / "first-pass" / f"{doc}.tsv"
-    a = read_sheet(first if first.is_file() else root / "sheets" / f"{doc}.tsv", names)
-    b = read_sheet(root / "second" / f"{doc}.tsv", names)
-    if len(a) != len(b):
-        raise ValueError(f"{doc}: the two sheets have {len(a)} and {len(b)} rows")
-    return a, b
-
-
-def differences(doc: str, root: Path = ROOT) -> str:
-    """The units on which the two annotations of `doc` differ, each with its section, text and both passes'
-    labels and notes: what the adjudicator reads before writing decisions for `adjudicate`."""
-    a, b = _both_passes(doc, set(load_taxonomy("harmonized").names), root)
-    _, units = document_units(raw_file(doc, root))
-    out = []
-    for x, y in zip(a, b):
-        if set(x.labels) != set(y.labels):
-            u = units[x.index]
-            out.append(f"{x.index}\t[{u.section or ''}] {u.text}\n  first:  {','.join(x.labels)}"
-                       f"{'  (' + x.note + ')' if x.note else ''}\n  second: {','.join(y.labels)}"
-                       f"{'  (' + y.note + ')' if y.note else ''}")
-    return "\n".join(out + [f"# {doc}: {len(out)} of {len(a)} units differ"])
-
-
-def _agreement_figures(pairs: list[tuple[set, set]], names: list[str]) -> dict:
-    tp = sum(len(a & b) for a, b in pairs)
-    fp_fn = sum(len(a ^ b) for a, b in pairs)
-    kappa = {}
-    for label in names:
-        x = [label in a for a, _ in pairs]
-        y = [label in b for _, b in pairs]
-        n = len(x)
-        po = sum(p == q for p, q in zip(x, y)) / n
-        pa, pb = sum(x) / n, sum(y) / n
-        pe = pa * pb + (1 - pa) * (1 - pb)
-        kappa[label] = None if pe == 1 else round((po - pe) / (1 - pe), 3)
-    return {"units": len(pairs), "exact": round(sum(a == b for a, b in pairs) / len(pairs), 3),
-            "micro_f1": round(2 * tp / (2 * tp + fp_fn), 3) if tp + fp_fn else None,
-            "kappa": kappa}
-
-
-def read_split(root: Path = ROOT) -> dict:
-    """split.json: {"test": [...], "validation": [...]} (both empty before it is written)."""
-    path = root / "split.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"test": [], "validation": []}
-
-
-def stats_table(root: Path = ROOT) -> str:
-    """Markdown: documents, units and units per label for each language (a unit counts once per label)."""
-    names = list(load_taxonomy("harmonized").names)
-    rows: dict[str, dict] = {}
-    for folder in ("annotations", "test"):
-        for path in sorted((root / folder).glob("*.jsonl")):
-            recs = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
-            for lang in (recs[0]["lang"], "all"):
-                row = rows.setdefault(lang, {"docs": 0, "units": 0, **{n: 0 for n in names}})
-                row["docs"] += 1
-                row["units"] += len(recs)
-                for r in recs:
-                    for label in r["labels"]:
-                        row[label] += 1
-    head = "| lang | documents | units | " + " | ".join(f"`{n}`" for n in names) + " |"
-    lines = [head, "|" + "---|" * (len(names) + 3)]
-    for lang in sorted(rows, key=lambda l: (l == "all", l)):
-        r = rows[lang]
-        lines.append(f"| {lang} | {r['docs']} | {r['units']} | " + " | ".join(str(r[n]) for n in names) + " |")
-    return "\n".join(lines)
-
-
-def documents_table(root: Path = ROOT) -> str:
-    """Markdown: one row per document (id, language, organisation, kind, units, split part, source)."""
-    split = read_split(root)
-    lines = ["| doc | lang | organisation | kind | units | part | source |", "|---|---|---|---|---|---|---|"]
-    for path in sorted((root / "meta").glob("*.json")):
-        meta = json.loads(path.read_text(encoding="utf-8"))
-        doc = meta["doc"]
-        part = "test" if doc in split["test"] else "validation" if doc in split["validation"] else "train"
-        built = root / ("test" if part == "test" else "annotations") / f"{doc}.jsonl"
-        units = sum(1 for l in built.read_text(encoding="utf-8").splitlines() if l.strip()) if built.is_file() else 0
-        source = meta["source"] if len(meta["source"]) <= 91 else meta["source"][:90] + "…"
-        lines.append(f"| `{doc}` | {meta['lang']} | {meta['organisation']} | {meta['kind']} | {units} | {part} | `{source}` |")
-    return "\n".join(lines)
-
-
-def agreement_table(figures: dict) -> str:
-    """Markdown: `agreement()`'s figures, one row per language and one over all (κ per label, `–` where
-    neither pass used the label)."""
-    names = list(load_taxonomy("harmonized").names)
-    short = {"collection_use": "coll", "third_party_sharing": "share", "user_rights": "rights",
-             "data_retention": "reten", "data_security": "secur", "specific_audiences": "aud",
-             "policy_change": "change"}
-    lines = ["| lang | documents | units | exact | micro-F1 | " + " | ".join(f"κ {short.get(n, n)}" for n in names) + " |",
-             "|---|---|---:|---:|---:|" + "---:|" * len(names)]
-    for lang, f in figures.items():
-        docs = f"{len(f['documents'])} documents" if lang == "all" else ", ".join(f"`{d}`" for d in f["documents"])
-        kappas = ["–" if f["kappa"].get(n) is None else f"{f['kappa'][n]:.2f}" for n in names]
-        lines.append(f"| {lang} | {docs} | {f['units']} | {f['exact']:.3f} | {f['micro_f1']:.3f} | " + " | ".join(kappas) + " |")
-    return "\n".join(lines)
-
-
-def tables(which: list[str], root: Path = ROOT) -> str:
-    """README.md's tables, from the files as they are: `documents`, `agreement` (agreement.json) and
-    `counts` (all three when `which` is empty)."""
-    makers = {"agreement": lambda: agreement_table(json.loads((root / "agreement.json").read_text(encoding="utf-8"))),
-              "counts": lambda: stats_table(root), "documents": lambda: documents_table(root)}
-    unknown = [w for w in which if w not in makers]
-    if unknown:
-        raise ValueError(f"unknown table {unknown[0]!r}: choose from {', '.join(makers)}")
-    chosen = which or list(makers)
-    if len(chosen) == 1:
-        return makers[chosen[0]]()
-    return "\n\n".join(f"<!-- {w} -->\n" + makers[w]() for w in chosen)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An adjudicated unit: the labels decided, the two passes' labels, and why."""
-
-    unit: str
-    first: tuple[str, ...]
-    second: tuple[str, ...] | None
-    decided: tuple[str, ...]
-    why: str
-
-    def row(self) -> str:
-        """The unit's row in adjudication/README.md (`decided` says which pass it follows)."""
-        follows = ("first" if set(self.decided) == set(self.first) else
-                   "second" if self.second is not None and set(self.decided) == set(self.second) else "neither")
-        second = ",".join(self.second) if self.second is not None else "–"
-        return f"| `{self.unit}` | {','.join(self.first)} | {second} | {follows} | {self.why} |"
-
-
-def adjudicate(doc: str, decisions: Path, root: Path = ROOT) -> list[Decision]:
-    """Write the labels decided for some units of `doc` into its sheet: `decisions` has lines
-    `index<TAB>labels<TAB>why`. The sheet as it was before its first adjudication is kept once under
-    adjudication/first-pass/ (what `agreement` compares with second/). A decided unit loses its
-    uncertainty note. Checks every decision before changing anything; returns them in index order."""
-    names = load_taxonomy("harmonized").names
-    sheet = root / "sheets" / f"{doc}.tsv"
-    rows = read_sheet(sheet, set(names))
-    decided = {}
-    for n, line in _sheet_lines(decisions):
-        row = _sheet_row(decisions, n, line, set(names))
-        if row.index >= len(rows):
-            raise ValueError(f"{decisions.name} line {n}: {doc} has no unit {row.index} (it has {len(rows)})")
-        if row.index in decided:
-            raise ValueError(f"{decisions.name} line {n}: unit {row.index} is decided twice")
-        if not row.note:
-            raise ValueError(f"{decisions.name} line {n}: say why (index<TAB>labels<TAB>why)")
-        decided[row.index] = row
-    first_path = root / "adjudication" / "first-pass" / f"{doc}.tsv"
-    first = read_sheet(first_path, set(names)) if first_path.is_file() else rows
-    second_path = root / "second" / f"{doc}.tsv"
-    second = read_sheet(second_path, set(names)) if second_path.is_file() else None
-    if not first_path.is_file():
-        _write_text(first_path, sheet.read_text(encoding="utf-8"))
-    new_rows = [SheetRow(r.index, decided[r.index].labels) if r.index in decided else r for r in rows]
-    _write_text(sheet, "".join(f"{r.index}\t{_sheet_line(r.labels, r.note)}\n" for r in new_rows))
-    return [Decision(f"{doc}-{i:04d}", first[i].labels, second[i].labels if second else None,
-                     decided[i].labels, decided[i].note or "") for i in sorted(decided)]
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write a file whole or not at all (a temporary file renamed over it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def write_jsonl(path: Path, records: list[dict]) -> None:
-    _write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-
-
 #: The note a re-segmented unit carries until an annotator has read it again.
 RESEGMENTED = "RESEGMENTED"
 
@@ -355,7 +102,7 @@ def remap_sheet(doc: str, old_records: list[dict], sheet: Path, root: Path = ROO
     todo = 0
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
-            rows += [_sheet_line(old_labels[i], old_notes[i]) for i in range(i1, i2)]
+            rows += [sheet_line(old_labels[i], old_notes[i]) for i in range(i1, i2)]
             continue
         if tag == "delete":
             continue
@@ -364,14 +111,10 @@ def remap_sheet(doc: str, old_records: list[dict], sheet: Path, root: Path = ROO
             carried.remove("other")
         for j in range(j1, j2):
             todo += 1
-            rows.append(_sheet_line(tuple(carried or ["other"]),
+            rows.append(sheet_line(tuple(carried or ["other"]),
                                     f"{RESEGMENTED}: labels carried from earlier units {i1}-{i2 - 1}; read again"))
-    _write_text(sheet, "".join(f"{n}\t{r}\n" for n, r in enumerate(rows)))
+    write_text(sheet, "".join(f"{n}\t{r}\n" for n, r in enumerate(rows)))
     return todo
-
-
-def _sheet_line(labels, note) -> str:
-    return ",".join(labels) + (f"\t{note}" if note else "")
 
 
 def build_in_place(doc: str, root: Path = ROOT) -> Path:
@@ -403,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args[0] == "agreement":
         figures = agreement()
-        (ROOT / "agreement.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        write_text(ROOT / "agreement.json", json.dumps(figures, ensure_ascii=False, indent=1) + "\n")
         for lang, f in figures.items():
             print(f"{lang}\t{f['units']} units\texact {f['exact']:.3f}\tmicro-F1 {f['micro_f1']:.3f}")
         return 0
@@ -440,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args[0] == "split":
         metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "meta").glob("*.json"))]
-        (ROOT / "split.json").write_text(json.dumps(choose_split(metas), indent=1) + "\n", encoding="utf-8")
+        write_text(ROOT / "split.json", json.dumps(choose_split(metas), indent=1) + "\n")
         print(f"{ROOT / 'split.json'} written", file=sys.stderr)
         return 0
     if args[0] == "check":
