@@ -244,6 +244,36 @@ def test_per_language_blend_fits_saves_and_loads_one_model_per_language(tmp_path
         assert s[1, names.index("data_security")] > s[1, names.index("contact")]
 
 
+def test_a_kept_blend_gains_a_part_for_an_added_language_and_keeps_the_others(tmp_path):
+    """[blend] add_languages: a kept per-language blend gets a TF-IDF part of its own for each added language,
+    fitted on that language's units; the kept parts are the very same objects and other languages stay
+    encoder-only. Without keep_from, or on a pooled blend, it is refused with a clear error."""
+    from clausetag.taxonomy import load_taxonomy
+    from clausetag.train.config import ConfigError
+    from clausetag.train.methods import extended_blend, fit_blend
+
+    zh = {"collection_use": "我们收集您的手机号码和位置信息", "contact": "如有疑问请联系我们的客服"}
+    de = {"collection_use": "wir erheben ihre telefonnummer und ihren standort",
+          "contact": "bitte wenden sie sich an unseren kundendienst"}
+    taxonomy = load_taxonomy("harmonized")
+    head = 'name = "b"\n[[sources]]\nspec = "x"\n[blend]\ntfidf_weight = 0.5\nmin_language_units = 20\n'
+    kept = fit_blend(parse_config(head + "per_language = true\n", "b.toml"), taxonomy, _units("zh", zh, 12))
+    cfg = parse_config(head + f'per_language = true\nkeep_from = "{tmp_path}"\nadd_languages = ["de"]\n', "b.toml")
+    train = _units("de", de, 3) + _units("cs", {"contact": "kontaktujte nás"}, 3)
+    blend = extended_blend(kept, cfg, taxonomy, train)  # three German units: enough, as the language is named
+    assert blend.languages == ["zh", "de"] and blend.parts["zh"] is kept.parts["zh"] and blend.weight == kept.weight
+    base = np.full((2, len(taxonomy.names)), 0.5, dtype=np.float32)
+    s = blend.apply(base, ["wir erheben ihren standort", "kontaktujte nás"], None, ["de", "cs"])
+    names = taxonomy.names
+    assert s[0, names.index("collection_use")] > s[0, names.index("contact")]
+    np.testing.assert_allclose(s[1], base[1])  # Czech: not added, the encoder's scores alone
+    with pytest.raises(ConfigError, match="no training units in 'ko'"):
+        extended_blend(kept, parse_config(head + f'per_language = true\nkeep_from = "{tmp_path}"\n'
+                                                 'add_languages = ["ko"]\n', "b.toml"), taxonomy, train)
+    with pytest.raises(ConfigError, match="add_languages needs keep_from"):
+        parse_config(head + 'per_language = true\nadd_languages = ["de"]\n', "b.toml")
+
+
 @pytest.mark.encoder
 def test_encoder_keeps_its_first_layers():
     from clausetag.train.methods import build_encoder_classifier

@@ -61,8 +61,12 @@ def _blend_lines(blend: dict | None) -> list[str]:
               f"model's training units (config `{kept.get('config') or 'unknown'}`), not on the data below"
               if kept else None)
     if blend.get("per_language"):
-        parts = "; ".join(f"{lang}: `{Blend.file_name(lang)}.json.xz/.safetensors.xz`, {features[lang]}" for lang in blend["languages"])
-        what = (f"a TF-IDF model of that language ({parts}), {fitted}" if kept
+        here = set(kept.get("fitted_here", [])) if kept else set(blend["languages"])
+        parts = "; ".join(f"{lang}: `{Blend.file_name(lang)}.json.xz/.safetensors.xz`, {features[lang]}"
+                          + (", fitted on this run's training units of that language" if kept and lang in here else "")
+                          for lang in blend["languages"])
+        what = (f"a TF-IDF model of that language ({parts}), "
+                + (f"the others {fitted}" if here else fitted) if kept
                 else f"a TF-IDF model of that language, fitted on its training units only ({parts})")
     else:
         what = (f"a TF-IDF model (`{Blend.file_name(None)}.json.xz/.safetensors.xz`: {features}, "

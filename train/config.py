@@ -126,6 +126,9 @@ class BlendSpec:
     # a model folder whose TF-IDF parts (and blend settings) are kept as they are instead of refitted: a
     # model continued on a few hundred reviewed units keeps the parts it blended before
     keep_from: str = ""
+    # with keep_from and a per-language blend: languages that get a part of their own fitted by this run, on
+    # their training units, beside the kept ones (a language the kept blend has is fitted again)
+    add_languages: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -254,6 +257,9 @@ def _check(cfg: TrainConfig, path: str) -> None:
         value = getattr(getattr(cfg, section), key)
         if not isinstance(value, bool):
             raise ConfigError(f"{path}: [{section}] {key} must be true or false, not {value!r}")
+    if cfg.blend.add_languages and not (cfg.blend.keep_from and cfg.blend.per_language):
+        raise ConfigError(f"{path}: [blend] add_languages needs keep_from and per_language = true (without "
+                          "keep_from every language with enough units gets a part anyway)")
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", cfg.encoder.device):
         raise ConfigError(f"{path}: [encoder] device must be auto, cpu, cuda or cuda:N, not {cfg.encoder.device!r}")
     if cfg.validation.min_language_units < 1:

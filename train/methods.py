@@ -86,6 +86,20 @@ def fit_blend(cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit]) -> Blend:
     return Blend(parts, cfg.blend.tfidf_weight, cfg.blend.per_language)
 
 
+def extended_blend(kept: Blend, cfg: TrainConfig, taxonomy: Taxonomy, train: list[Unit]) -> Blend:
+    """A kept per-language blend with a part of its own fitted for each of `[blend] add_languages` on that
+    language's training units; the kept parts and the weight stay as they are."""
+    if not kept.per_language:
+        raise ConfigError(f"[blend] add_languages: the blend kept from {cfg.blend.keep_from} is pooled, not per language")
+    parts = dict(kept.parts)
+    for lang in cfg.blend.add_languages:
+        units = [u for u in train if u.lang == lang]
+        if not units:
+            raise ConfigError(f"[blend] add_languages: no training units in {lang!r}")
+        parts[lang] = fit_tfidf(cfg, taxonomy, units, [])
+    return Blend(parts, kept.weight, True)
+
+
 def kept_blend(directory: str) -> Blend:
     """The blend of a saved model, TF-IDF parts and settings as they are ([blend] keep_from)."""
     from clausetag.modeldir import load_blend, read_info

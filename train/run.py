@@ -21,7 +21,7 @@ from clausetag.taxonomy import load_taxonomy
 from clausetag.train.card import model_card
 from clausetag.train.config import TrainConfig
 from clausetag.train.data import build_data
-from clausetag.train.methods import FITTERS, fit_blend, kept_blend, seed_everything
+from clausetag.train.methods import FITTERS, extended_blend, fit_blend, kept_blend, seed_everything
 from clausetag.train.thresholds import ThresholdPolicy, cross_fitted_metrics, fit_thresholds, unit_thresholds
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def _blend_record(cfg: TrainConfig, blend) -> dict | None:
         kept = read_info(cfg.blend.keep_from).training
         record["kept_from"] = {"model": cfg.blend.keep_from, "config": kept.get("config_path"),
                                "created": kept.get("created")}
+        if cfg.blend.add_languages:  # these parts were fitted by this run, on its own training units
+            record["kept_from"]["fitted_here"] = list(cfg.blend.add_languages)
     return record
 
 
@@ -100,6 +102,8 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         clf = FITTERS[cfg.method](cfg, taxonomy, data.train, selection)
     blend = ((kept_blend(cfg.blend.keep_from) if cfg.blend.keep_from else fit_blend(cfg, taxonomy, data.train))
              if cfg.blend.tfidf_weight else None)
+    if blend and cfg.blend.add_languages:
+        blend = extended_blend(blend, cfg, taxonomy, data.train)
     # a continued model's training time includes the run it continues
     train_minutes = (time.time() - started) / 60 + getattr(clf, "training_log", {}).get("init_train_minutes", 0.0)
 
