@@ -57,6 +57,7 @@ def differences(doc: str, root: Path = ROOT) -> str:
 
 
 def agreement_figures(pairs: list[tuple[set, set]], names: list[str]) -> dict:
+    """Units, exact label-set agreement, micro-F1 and Cohen's kappa per label of (first, second) label sets."""
     tp = sum(len(a & b) for a, b in pairs)
     fp_fn = sum(len(a ^ b) for a, b in pairs)
     kappa = {}

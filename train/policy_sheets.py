@@ -39,6 +39,7 @@ def document_units(path: Path) -> tuple[str, list[Segment]]:
 
 
 def read_meta(doc: str, root: Path = ROOT) -> dict:
+    """A document's meta record, checked to have every field of META_FIELDS."""
     meta = json.loads((root / "meta" / f"{doc}.json").read_text(encoding="utf-8"))
     missing = [f for f in META_FIELDS if f not in meta]
     if missing:
@@ -74,6 +75,7 @@ def read_sheet(path: Path, names: set[str]) -> list[SheetRow]:
 
 
 def sheet_line(labels, note) -> str:
+    """A sheet row after its index: `labels[<TAB>note]`."""
     return ",".join(labels) + (f"\t{note}" if note else "")
 
 
@@ -92,4 +94,5 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_jsonl(path: Path, records: list[dict]) -> None:
+    """Records as JSON lines, written whole or not at all."""
     write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
