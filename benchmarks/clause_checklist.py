@@ -42,6 +42,7 @@ def markdown_table(records: list[dict]) -> str:
 
 def main() -> None:
     from clausetag.corpora import load_source
+    from clausetag.infer.output import atomic_write_text
     from clausetag.metrics import label_metrics
     from clausetag.modeldir import load_model
     from clausetag.taxonomy import load_taxonomy
@@ -93,11 +94,7 @@ def main() -> None:
             print(f"  {m['id']}: {m['text']}  gold {m['gold']}, predicted {m['predicted']}")
     out = {"command": "python benchmarks/clause_checklist.py " + " ".join(args.models),
            "created": time.strftime("%Y-%m-%d"), "models": results}
-    target = Path(args.out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(target)
+    atomic_write_text(Path(args.out), json.dumps(out, ensure_ascii=False, indent=2) + "\n")
     print("\n" + markdown_table([out]))
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clausetag.infer.output import atomic_write_text
 from clausetag.metrics import headline, label_metrics
 
 
@@ -78,11 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {"gold": args.gold, "date": date.today().isoformat(), "machine": f"{platform.machine()}, "
               f"{platform.system()}", "command": "python benchmarks/policies_by_language.py " + " ".join(argv or sys.argv[1:]),
               "results": results}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(out)
+    atomic_write_text(Path(args.out), json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     print(markdown_table([record]))
     return 0
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from clausetag.infer.output import atomic_write_text
 from clausetag.taxonomy import load_taxonomy
 from clausetag.train.policy_sheets import (ROOT, SheetRow, document_units, raw_file, read_meta, read_sheet,
-                                           sheet_line, sheet_lines, sheet_row, write_text)
+                                           sheet_line, sheet_lines, sheet_row)
 
 
 def agreement(root: Path = ROOT) -> dict:
@@ -131,8 +132,8 @@ def adjudicate(doc: str, decisions: Path, root: Path = ROOT) -> list[Decision]:
     second_path = root / "second" / f"{doc}.tsv"
     second = read_sheet(second_path, set(names)) if second_path.is_file() else None
     if not first_path.is_file():
-        write_text(first_path, sheet.read_text(encoding="utf-8"))
+        atomic_write_text(first_path, sheet.read_text(encoding="utf-8"))
     new_rows = [SheetRow(r.index, decided[r.index].labels) if r.index in decided else r for r in rows]
-    write_text(sheet, "".join(f"{r.index}\t{sheet_line(r.labels, r.note)}\n" for r in new_rows))
+    atomic_write_text(sheet, "".join(f"{r.index}\t{sheet_line(r.labels, r.note)}\n" for r in new_rows))
     return [Decision(f"{doc}-{i:04d}", first[i].labels, second[i].labels if second else None,
                      decided[i].labels, decided[i].note or "") for i in sorted(decided)]

@@ -26,10 +26,11 @@ import re
 import sys
 from pathlib import Path
 
+from clausetag.infer.output import atomic_write_text
 from clausetag.taxonomy import load_taxonomy
 from clausetag.train.policy_agreement import adjudicate, agreement, differences
 from clausetag.train.policy_sheets import (ROOT, document_units, raw_file, read_meta, read_sheet,
-                                           read_split, sheet_line, write_jsonl, write_text)
+                                           read_split, sheet_line, write_jsonl)
 from clausetag.train.policy_tables import stats_table, tables
 
 #: `split` value of a document added after the split was fixed (it trains; see choose_split).
@@ -113,7 +114,7 @@ def remap_sheet(doc: str, old_records: list[dict], sheet: Path, root: Path = ROO
             todo += 1
             rows.append(sheet_line(tuple(carried or ["other"]),
                                     f"{RESEGMENTED}: labels carried from earlier units {i1}-{i2 - 1}; read again"))
-    write_text(sheet, "".join(f"{n}\t{r}\n" for n, r in enumerate(rows)))
+    atomic_write_text(sheet, "".join(f"{n}\t{r}\n" for n, r in enumerate(rows)))
     return todo
 
 
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args[0] == "agreement":
         figures = agreement()
-        write_text(ROOT / "agreement.json", json.dumps(figures, ensure_ascii=False, indent=1) + "\n")
+        atomic_write_text(ROOT / "agreement.json", json.dumps(figures, ensure_ascii=False, indent=1) + "\n")
         for lang, f in figures.items():
             print(f"{lang}\t{f['units']} units\texact {f['exact']:.3f}\tmicro-F1 {f['micro_f1']:.3f}")
         return 0
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args[0] == "split":
         metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "meta").glob("*.json"))]
-        write_text(ROOT / "split.json", json.dumps(choose_split(metas), indent=1) + "\n")
+        atomic_write_text(ROOT / "split.json", json.dumps(choose_split(metas), indent=1) + "\n")
         print(f"{ROOT / 'split.json'} written", file=sys.stderr)
         return 0
     if args[0] == "check":

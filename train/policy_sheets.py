@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clausetag.infer.extract import read_document
+from clausetag.infer.output import atomic_write_text
 from clausetag.infer.segment import Segment, segment
 
 ROOT = Path(__file__).resolve().parents[1] / "data" / "policies"
@@ -85,14 +86,6 @@ def read_split(root: Path = ROOT) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"test": [], "validation": []}
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a file whole or not at all (a temporary file renamed over it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def write_jsonl(path: Path, records: list[dict]) -> None:
     """Records as JSON lines, written whole or not at all."""
-    write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
