@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from clausetag.train import policy_corpus as pc
-
-README = pc.ROOT / "README.md"
+from clausetag.train.policy_tables import readme_table
 
 POLICY = """# Datenschutzerklärung
 
@@ -24,26 +23,12 @@ Die Daten werden nach sechs Monaten gelöscht.
 """
 
 
-def _readme_table(after_heading: str) -> str:
-    """The first Markdown table below a README heading."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(after_heading):]
-    rows = []
-    for line in section.splitlines()[1:]:
-        if line.startswith("|"):
-            rows.append(line)
-        elif rows:
-            break
-    return "\n".join(rows)
-
-
-@pytest.mark.parametrize("name, heading", [("documents", "## Documents"), ("counts", "## Counts"),
-                                           ("agreement", "## Agreement")])
-def test_readme_tables_are_what_the_files_give(name, heading):
+@pytest.mark.parametrize("name", ["documents", "counts", "agreement"])
+def test_readme_tables_are_what_the_files_give(name):
     """README.md's tables are the `tables` command's output for the corpus as it is committed."""
-    assert pc.tables([name]) == _readme_table(heading), (
+    assert pc.tables([name]) == readme_table(name), (
         f"data/policies/README.md's {name} table is out of date: "
-        f"python -m clausetag.train.policy_corpus tables {name}")
+        "python -m clausetag.train.policy_corpus tables --write")
 
 
 def test_tables_rejects_an_unknown_table_and_prints_all_three_by_default():
@@ -72,6 +57,31 @@ def corpus(tmp_path: Path) -> Path:
         (root / folder).mkdir()
         (root / folder / "de-beispiel.tsv").write_text("".join(f"{i}\t{r}\n" for i, r in enumerate(rows)), encoding="utf-8")
     return root
+
+
+def test_tables_write_rewrites_only_the_stale_tables_and_keeps_the_prose(corpus: Path):
+    pc.build_in_place("de-beispiel", corpus)
+    (corpus / "agreement.json").write_text(json.dumps(pc.agreement(corpus)), encoding="utf-8")
+    stale = "| doc | lang |\n|---|---|\n| `gone` | xx |"
+    readme = (f"# Corpus\n\n## Documents\n\nIntro.\n\n{stale}\n\nAfter the documents.\n\n"
+              f"## Counts\n\n{pc.tables(['counts'], corpus)}\n\n## Agreement\n\n{stale}\n\nEnd.\n")
+    (corpus / "README.md").write_text(readme, encoding="utf-8")
+
+    assert pc.write_readme_tables(corpus) == ["documents", "agreement"]
+    text = (corpus / "README.md").read_text(encoding="utf-8")
+    for name in ("documents", "counts", "agreement"):
+        assert readme_table(name, corpus) == pc.tables([name], corpus)
+    assert "`gone`" not in text and "de-beispiel" in text
+    assert text.startswith("# Corpus\n\n## Documents\n\nIntro.\n\n| doc |")
+    assert "\n\nAfter the documents.\n\n## Counts" in text and text.endswith("\n\nEnd.\n")
+    assert pc.write_readme_tables(corpus) == []  # nothing stale: nothing written
+
+
+def test_tables_write_names_a_heading_without_its_table(corpus: Path, capsys, monkeypatch):
+    (corpus / "README.md").write_text("# Corpus\n\n## Documents\n\nNo table yet.\n", encoding="utf-8")
+    monkeypatch.setattr(pc, "ROOT", corpus)
+    assert pc.main(["tables", "--write"]) == 1
+    assert "no table below '## Documents'" in capsys.readouterr().err
 
 
 def test_adjudicate_writes_the_decisions_and_keeps_the_first_pass(corpus: Path, tmp_path: Path):

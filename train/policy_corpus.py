@@ -14,6 +14,7 @@ for the held-out test documents that `split.json` names: never trained on, nor u
     python -m clausetag.train.policy_corpus split              # test/validation documents -> split.json
     python -m clausetag.train.policy_corpus stats              # units per label and language (Markdown)
     python -m clausetag.train.policy_corpus tables [documents|agreement|counts]   # README.md's tables
+    python -m clausetag.train.policy_corpus tables --write     # ... written into README.md in place
     python -m clausetag.train.policy_corpus differences DOC ...        # where the two annotations differ
     python -m clausetag.train.policy_corpus adjudicate DOC DECISIONS   # decided labels into the sheet
 """
@@ -31,7 +32,7 @@ from clausetag.taxonomy import load_taxonomy
 from clausetag.train.policy_agreement import adjudicate, agreement, differences
 from clausetag.train.policy_sheets import (ROOT, document_units, raw_file, read_meta, read_sheet,
                                            read_split, sheet_line, write_jsonl)
-from clausetag.train.policy_tables import stats_table, tables
+from clausetag.train.policy_tables import stats_table, tables, write_readme_tables
 
 #: `split` value of a document added after the split was fixed (it trains; see choose_split).
 ADDED_LATER = "train"
@@ -156,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args[0] == "tables":
         try:
+            if args[1:] == ["--write"]:
+                changed = write_readme_tables(ROOT)
+                print(f"{ROOT / 'README.md'}: " + (f"tables rewritten: {', '.join(changed)}" if changed
+                                                   else "tables already up to date"), file=sys.stderr)
+                return 0
             print(tables(args[1:], ROOT))
         except (ValueError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)

@@ -4,11 +4,16 @@ and language, and the agreement of the two annotations."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from clausetag.infer.output import atomic_write_text
 from clausetag.taxonomy import load_taxonomy
 from clausetag.train.policy_agreement import agreement_table
 from clausetag.train.policy_sheets import ROOT, read_split
+
+# README.md heading -> the table that follows it
+README_TABLES = {"documents": "## Documents", "counts": "## Counts", "agreement": "## Agreement"}
 
 
 def stats_table(root: Path = ROOT) -> str:
@@ -60,3 +65,47 @@ def tables(which: list[str], root: Path = ROOT) -> str:
     if len(chosen) == 1:
         return makers[chosen[0]]()
     return "\n\n".join(f"<!-- {w} -->\n" + makers[w]() for w in chosen)
+
+
+def table_span(text: str, heading: str) -> tuple[int, int]:
+    """Character span of the first Markdown table below the line that starts with `heading` (ValueError when
+    there is none)."""
+    found = re.search(rf"^{re.escape(heading)}\b.*\n", text, re.M)  # the heading may go on: "## Agreement (…)"
+    if not found:
+        raise ValueError(f"no heading {heading!r}")
+    start = end = None
+    pos = found.end()
+    for line in text[pos:].splitlines(keepends=True):
+        if line.startswith("|"):
+            start = pos if start is None else start
+            end = pos + len(line.rstrip("\n"))
+        elif start is not None:
+            break
+        pos += len(line)
+    if start is None:
+        raise ValueError(f"no table below {heading!r}")
+    return start, end
+
+
+def readme_table(name: str, root: Path = ROOT) -> str:
+    """The table README.md shows under the heading of table `name`."""
+    text = (root / "README.md").read_text(encoding="utf-8")
+    start, end = table_span(text, README_TABLES[name])
+    return text[start:end]
+
+
+def write_readme_tables(root: Path = ROOT) -> list[str]:
+    """Replace README.md's tables with what the files give (whole-or-nothing write); the names of those
+    that changed."""
+    path = root / "README.md"
+    text = path.read_text(encoding="utf-8")
+    changed = []
+    for name, heading in README_TABLES.items():
+        start, end = table_span(text, heading)
+        new = tables([name], root)
+        if text[start:end] != new:
+            text = text[:start] + new + text[end:]
+            changed.append(name)
+    if changed:
+        atomic_write_text(path, text)
+    return changed
