@@ -136,9 +136,24 @@ def windowed_scores(clf: TokenBatcher, texts, sections, run_probs, batch_size: i
     """Windows of all units in batches sorted by token count (dynamic padding);
     `run_probs(batch) -> [windows, labels]` probabilities; per unit the maximum over its windows
     (nothing is truncated)."""
+    return windowed_outputs(clf, texts, sections, lambda b: (run_probs(b), None), batch_size, 0)[0]
+
+
+def windowed_outputs(clf: TokenBatcher, texts, sections, run, batch_size: int = 64,
+                     dim: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """As `windowed_scores`, with `run(batch) -> (probabilities, pooled embeddings [windows, dim] or None)`:
+    (per unit the maximum of its windows' probabilities, the mean of its windows' embeddings or None)."""
     out = np.zeros((len(texts), clf.n_labels), dtype=np.float32)
+    emb = np.zeros((len(texts), dim), dtype=np.float32) if dim else None
     if not len(texts):
-        return out
+        return out, emb
+    windows = np.zeros(len(texts), dtype=np.float32)
     for owners, b in clf.batches(texts, sections, batch_size, truncate=False):
-        np.maximum.at(out, owners, run_probs(b))
-    return out
+        probs, pooled = run(b)
+        np.maximum.at(out, owners, probs)
+        if emb is not None:
+            np.add.at(emb, owners, pooled)
+            np.add.at(windows, owners, 1.0)
+    if emb is not None:
+        emb /= np.maximum(windows, 1.0)[:, None]
+    return out, emb

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from clausetag.classifier import EncoderInput, TokenBatcher, windowed_scores
+from clausetag.classifier import EncoderInput, TokenBatcher, windowed_outputs, windowed_scores
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -80,6 +80,18 @@ class EncoderClassifier(nn.Module, TokenBatcher):
             return torch.sigmoid(self(b["input_ids"], b["attention_mask"])).cpu().numpy()
 
         return windowed_scores(self, texts, sections, run, batch_size)
+
+    @torch.inference_mode()
+    def scores_and_embeddings(self, texts, sections=None, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """`scores` and, from the same forward passes, each unit's mean-pooled embedding (the mean over its
+        windows)."""
+        self.eval()
+        def run(b) -> tuple[np.ndarray, np.ndarray]:
+            ids, mask = b["input_ids"].to(self.device), b["attention_mask"].to(self.device)
+            pooled = mean_pool(self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+            return torch.sigmoid(self.head(pooled)).cpu().numpy(), pooled.float().cpu().numpy()
+
+        return windowed_outputs(self, texts, sections, run, batch_size, self.encoder.config.hidden_size)
 
     # persistence
     def save(self, directory: Path) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 from clausetag.blend import Blend
 from clausetag.classifier import EncoderInput, TfidfClassifier, TokenBatcher
 from clausetag.decision import Thresholds, decide
+from clausetag.neighbours import Neighbours
 from clausetag.output_paths import parent_problem
 from clausetag.taxonomy import Taxonomy
 from clausetag.tfidf_store import UnsafeModelError, refuse_pickles
@@ -42,6 +43,9 @@ class ModelInfo:
     metrics: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     thresholds_by_language: dict[str, dict[str, float]] | None = None  # language -> per-label thresholds
+    # {"units", "k", "temperature", "weight", "blend_language_weight"}: nearest training units' labels averaged
+    # in (clausetag/neighbours.py)
+    neighbours: dict | None = None
 
     @property
     def capp130_validation_docs(self) -> list[str]:
@@ -72,6 +76,7 @@ class Model:
     taxonomy: Taxonomy
     path: Path | None = None
     blend: Blend | None = None
+    neighbours: Neighbours | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -83,7 +88,7 @@ class Model:
 
     def languages_of(self, texts: list[str], langs: list[str] | None) -> list[str] | None:
         """`langs` as given, else each text's detected language where the model has per-language parts."""
-        if langs is not None or not (self.blend or self.info.thresholds_by_language):
+        if langs is not None or not (self.blend or self.neighbours or self.info.thresholds_by_language):
             return langs
         from clausetag.infer.language import detect
 
@@ -92,9 +97,16 @@ class Model:
     def scores(self, texts: list[str], sections: list[str | None] | None = None, batch_size: int = 64,
                langs: list[str] | None = None) -> np.ndarray:
         """Per-label probabilities; `batch_size` applies to encoder models (windows per forward pass);
-        `langs` (one per text, detected when not given) decides where a blended TF-IDF part applies."""
-        scores = self.classifier.scores(texts, sections, batch_size=batch_size)
-        return self.blend.apply(scores, texts, sections, self.languages_of(texts, langs)) if self.blend else scores
+        `langs` (one per text, detected when not given) decides where a blended TF-IDF part applies, and the
+        weight of the nearest training units' labels."""
+        langs = self.languages_of(texts, langs)
+        if self.neighbours is None:
+            scores = self.classifier.scores(texts, sections, batch_size=batch_size)
+            return self.blend.apply(scores, texts, sections, langs) if self.blend else scores
+        scores, embeddings = self.classifier.scores_and_embeddings(texts, sections, batch_size=batch_size)
+        if self.blend:
+            scores = self.blend.apply(scores, texts, sections, langs)
+        return self.neighbours.apply(scores, embeddings, langs, self.blend.languages if self.blend else [])
 
     def decide(self, scores: np.ndarray, langs: list[str] | None = None) -> np.ndarray:
         """Labels from scores with each unit's language's thresholds (`langs` None: the default row)."""
@@ -194,7 +206,17 @@ def load_model(directory: str | Path, encoder: str | None = None, check_fingerpr
                              f"id that can be fetched ({' '.join(str(e).split())[:200]})") from None
     else:
         raise ModelError(f"{directory}: unknown method {info.method!r}")
-    return Model(clf, info, taxonomy, directory, load_blend(directory, info))
+    return Model(clf, info, taxonomy, directory, load_blend(directory, info), load_neighbours(directory, info))
+
+
+def load_neighbours(directory: Path, info: "ModelInfo") -> Neighbours | None:
+    """The nearest-training-units part a model folder saved (None where it has none)."""
+    if not info.neighbours:
+        return None
+    try:
+        return Neighbours.load(Path(directory), info.neighbours)
+    except (OSError, KeyError, ValueError) as e:  # missing file, missing tensor, malformed safetensors
+        raise ModelError(f"{Path(directory) / Neighbours.FILE}: unreadable ({type(e).__name__}: {e})") from None
 
 
 def load_blend(directory: Path, info: "ModelInfo") -> Blend | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clausetag.classifier import TokenBatcher, windowed_scores
+from clausetag.classifier import TokenBatcher, windowed_outputs, windowed_scores
 from clausetag.infer.output import new_file_mode
 from clausetag.modeldir import Model, load_model, read_info
 from clausetag.settings import Settings, defaults
@@ -25,7 +25,9 @@ ONNX_FILE = "model-int8.onnx"
 DATA_SUFFIX = ".data"  # the graph's large tensors, beside it: ONNX Runtime maps them instead of copying
 
 
-EXPORT_LAYOUT = 2  # part of the cache key: 2 = large tensors in an external data file (1: all in the graph)
+# part of the cache key: 3 = the pooled embedding a second output (2: large tensors in an external data file;
+# 1: all in the graph)
+EXPORT_LAYOUT = 3
 FFN_PROJECTIONS = ("intermediate", "output")  # layer.N/{name}/dense/MatMul in BERT-like encoders
 
 
@@ -81,8 +83,8 @@ def cache_path(model_dir: Path, settings: dict) -> Path:
 
 
 def _exportable(clf):
-    """input_ids, attention_mask → sigmoid scores (encoder with merged adapter, pooling, head), as a module
-    torch can export."""
+    """input_ids, attention_mask → sigmoid scores and the mean-pooled embedding (encoder with merged adapter,
+    pooling, head), as a module torch can export."""
     import torch
     from torch import nn
 
@@ -95,7 +97,7 @@ def _exportable(clf):
             hidden = self.clf.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             m = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return torch.sigmoid(self.clf.head(pooled))
+            return torch.sigmoid(self.clf.head(pooled)), pooled
 
     return Exportable()
 
@@ -125,9 +127,9 @@ def _export_and_quantize(clf, batch, tmp: Path, target: Path, settings: dict) ->
     fp32, int8 = tmp / "model.onnx", tmp / "model-int8.onnx"
     torch.onnx.export(
         _exportable(clf), (batch["input_ids"], batch["attention_mask"]), str(fp32),
-        input_names=["input_ids", "attention_mask"], output_names=["scores"],
+        input_names=["input_ids", "attention_mask"], output_names=["scores", "pooled"],
         dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                      "scores": {0: "batch"}},
+                      "scores": {0: "batch"}, "pooled": {0: "batch"}},
         opset_version=17, dynamo=False,
     )
     ops = settings["quantize_ops"]
@@ -212,9 +214,15 @@ class OnnxClassifier:
         model.classifier = cls.for_model(model, threads)
         return model
 
-    def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
-        def run(b) -> np.ndarray:
-            return self.session.run(None, {"input_ids": np.asarray(b["input_ids"], dtype=np.int64),
-                                           "attention_mask": np.asarray(b["attention_mask"], dtype=np.int64)})[0]
+    def _run(self, b, outputs: list[str]) -> list[np.ndarray]:
+        return self.session.run(outputs, {"input_ids": np.asarray(b["input_ids"], dtype=np.int64),
+                                          "attention_mask": np.asarray(b["attention_mask"], dtype=np.int64)})
 
-        return windowed_scores(self.clf, texts, sections, run, batch_size)
+    def scores(self, texts, sections=None, batch_size: int = 64) -> np.ndarray:
+        return windowed_scores(self.clf, texts, sections, lambda b: self._run(b, ["scores"])[0], batch_size)
+
+    def scores_and_embeddings(self, texts, sections=None, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """`scores` and each unit's mean-pooled embedding (the mean over its windows), from the same runs."""
+        dim = next(o.shape[-1] for o in self.session.get_outputs() if o.name == "pooled")
+        return windowed_outputs(self.clf, texts, sections, lambda b: tuple(self._run(b, ["scores", "pooled"])),
+                                batch_size, dim)

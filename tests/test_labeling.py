@@ -305,6 +305,13 @@ def test_onnx_int8_backend_matches_torch_and_is_cached(tiny_model, tmp_path, mon
     onnx_scores = onnx_model.scores(texts)
     assert onnx_scores.shape == torch_scores.shape
     assert abs(onnx_scores - torch_scores).mean() < 0.05  # int8 weights: close, not equal
+    # the pooled embedding (what a model's nearest-training-units part compares) from the same runs
+    both = onnx_model.classifier.scores_and_embeddings(texts)
+    np.testing.assert_allclose(both[0], onnx_scores, atol=1e-6)
+    torch_both = Labeler.load(tiny_model).model.classifier.scores_and_embeddings(texts)
+    np.testing.assert_allclose(torch_both[0], torch_scores, atol=1e-6)
+    cosine = (both[1] * torch_both[1]).sum(1) / np.linalg.norm(both[1], axis=1) / np.linalg.norm(torch_both[1], axis=1)
+    assert both[1].shape == (4, 384) and cosine.min() > 0.95
     Labeler.load(tiny_model, backend="onnx")
     assert path.stat().st_mtime_ns == mtime  # exported once, then reused
     # with the export cached, the encoder's weights are never loaded: tokenizer, TF-IDF parts and graph only

@@ -343,6 +343,38 @@ def test_continued_model_with_blend(tiny_model, tmp_path):
         train(cfg, tmp_path / "mismatch")
 
 
+@pytest.mark.slow
+def test_continued_model_with_neighbours_and_kept_thresholds(tiny_model, tmp_path):
+    """[neighbours]: the encoder kept as it is, its distinct training units embedded and kept; a unit's scores
+    become half the encoder's and half the labels of its nearest kept units (a kept unit: its own labels).
+    [validation] thresholds_from keeps the thresholds of the model named. Saved, loaded and carded."""
+    from clausetag.corpora import read_jsonl
+    from clausetag.train.run import train
+
+    cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
+                      {"finetune.init_from": str(tiny_model), "finetune.max_minutes": "0",
+                       "neighbours.weight": "0.5", "neighbours.sources": "jsonl:data/seeds",
+                       "validation.thresholds_from": str(tiny_model)})
+    path, metrics = train(cfg, tmp_path / "nb")
+    base, model = load_model(tiny_model), load_model(path)
+    assert model.info.thresholds == base.info.thresholds and metrics["thresholds_from"] == str(tiny_model)
+    seeds = [u for u in read_jsonl("data/seeds").units if u.doc != "003_b7ec3afbff0be310.txt"]
+    distinct = {(u.text, u.section, tuple(u.labels)) for u in seeds}
+    assert model.info.neighbours == {"units": len(distinct), "dims": 384, "k": 10, "temperature": 0.01,
+                                     "weight": 0.5, "blend_language_weight": 0.0, "sources": ["jsonl:data/seeds"]}
+    assert (path / "neighbours.safetensors").stat().st_size < len(distinct) * 400 + 384 * 384 * 2 + 4096
+    unit = next(u for u in seeds if len(u.text) > 40 and u.labels != ["other"])
+    names = model.labels
+    gold = np.array([[n in unit.labels for n in names]], dtype=np.float32)
+    encoder = base.scores([unit.text], [unit.section])
+    np.testing.assert_allclose(model.scores([unit.text], [unit.section]), 0.5 * encoder + 0.5 * gold, atol=0.02)
+    card = (path / "README.md").read_text(encoding="utf-8")
+    assert "## Nearest training units" in card and f"The {len(distinct)} units kept" in card
+    assert f"are those of `{tiny_model}`, kept as they are" in card
+    with pytest.raises(ConfigError, match="not one of the"):
+        load_config(Path(__file__).parent / "data" / "tiny_seeds.toml", {"neighbours.sources": "jsonl:elsewhere"})
+
+
 def test_continuing_without_selection_keeps_the_last_step(tiny_model, tmp_path):
     """With no units to select on ([validation] max_units_for_selection = 0, as train/configs/reviewed.toml
     continues a model on corrections), the steps taken are the model: not the starting weights."""

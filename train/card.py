@@ -77,12 +77,33 @@ def _blend_lines(blend: dict | None) -> list[str]:
             "language the encoder alone scores."]
 
 
+def _neighbours_lines(spec: dict | None, blended: bool) -> list[str]:
+    if not spec:
+        return []
+    where = (f"weight {spec['weight']:g} in the languages without a TF-IDF part and {spec['blend_language_weight']:g} "
+             "in those with one" if blended else f"weight {spec['weight']:g}")
+    return ["", "## Nearest training units",
+            f"The labels of the {spec['k']} training units nearest to a unit (cosine similarity of the encoder's",
+            f"mean-pooled embeddings, weighted by softmax(similarity / {spec['temperature']:g})) are averaged into its",
+            f"scores, {where}. The {spec['units']} units kept (`neighbours.safetensors`: their embeddings in",
+            f"{spec.get('dims', '?')} dimensions, int8, and their labels) are the distinct training units of",
+            f"{', '.join(spec.get('sources', [])) or 'every source'}."]
+
+
 def _weighting_words(weighting: str | None, n_sets: int) -> str:
     if n_sets < 2:
         return ","
     if weighting == "equal_sources":
         return " (each set weighing the same in the per-label threshold choice, whatever its size),"
     return " (pooled: every unit weighing the same),"
+
+
+def _tuned_on_words(metrics: dict) -> list[str]:
+    if metrics.get("thresholds_from"):
+        return [f"are those of `{metrics['thresholds_from']}`, kept as they are (tuned there on its validation sets),"]
+    tuned_on = metrics.get("thresholds_tuned_on", [])
+    return [f"used {', '.join(tuned_on) or 'the pooled validation sets'}"
+            + _weighting_words(metrics.get("threshold_weighting"), len(tuned_on))]
 
 
 def _threshold_lines(info: ModelInfo) -> list[str]:
@@ -137,6 +158,7 @@ def model_card(info: ModelInfo) -> str:
         "## Base encoder",
         _encoder_line(info),
         *_blend_lines(info.blend),
+        *_neighbours_lines(info.neighbours, bool(info.blend)),
         *_onnx_lines(info.onnx),
         "",
         "## Training data",
@@ -156,8 +178,7 @@ def model_card(info: ModelInfo) -> str:
         "",
         "## Validation metrics",
         "Validation figures (the test parts of the corpora are held back). Thresholds (and early stopping)",
-        f"used {', '.join(info.metrics.get('thresholds_tuned_on', [])) or 'the pooled validation sets'}"
-        + _weighting_words(info.metrics.get("threshold_weighting"), len(info.metrics.get("thresholds_tuned_on", []))),
+        *_tuned_on_words(info.metrics),
         "so the figures on those sets are somewhat optimistic for unseen data; sets not listed there are independent.",
         "The last column measures that optimism: each set's documents split in two halves, every half decided",
         "with thresholds tuned on the other half (same procedure), decisions pooled; a set without document",

@@ -55,6 +55,9 @@ class ValidationSpec:
     # validation sets and loses on policies from elsewhere (docs/training-notes.md, "Per-language thresholds")
     thresholds_by_language: bool = False
     min_language_units: int = 500
+    # a model folder whose thresholds are kept instead of tuned again (they are still scored on the validation
+    # sets): a part added to a shipped model then cannot move the languages it does not touch
+    thresholds_from: str = ""
 
 
 @dataclass
@@ -132,6 +135,20 @@ class BlendSpec:
 
 
 @dataclass
+class NeighboursSpec:
+    """Average the labels of the `k` training units nearest to a unit (cosine of the encoder's pooled
+    embeddings) into an encoder model's scores (clausetag/neighbours.py)."""
+
+    weight: float = 0.0  # 0 = off; the weight where the TF-IDF blend has no part for the unit's language
+    blend_language_weight: float = 0.0  # the weight where it has one
+    k: int = 10
+    temperature: float = 0.01  # softmax temperature over the k similarities
+    dims: int = 0  # embeddings projected on their first N principal components (0 = kept whole): a smaller file
+    # the sources (specs of [[sources]]) whose training units are kept; empty = every training unit
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
 class DistillSpec:
     """The `distill` method: a student encoder (the config's [encoder], e.g. its first few layers, with the
     [finetune] LoRA, head and step plan) trained to match a teacher model's final (blended) scores on every
@@ -164,6 +181,7 @@ class TrainConfig:
     frozen: FrozenSpec = field(default_factory=FrozenSpec)
     finetune: FinetuneSpec = field(default_factory=FinetuneSpec)
     blend: BlendSpec = field(default_factory=BlendSpec)
+    neighbours: NeighboursSpec = field(default_factory=NeighboursSpec)
     distill: DistillSpec = field(default_factory=DistillSpec)
     # ONNX export settings this model is validated with (keys of clausetag/defaults.toml [onnx]; kept in
     # model.json; the defaults apply to the keys not given)
@@ -177,7 +195,7 @@ class TrainConfig:
 
 
 _SECTIONS = {"validation": ValidationSpec, "encoder": EncoderSpec, "tfidf": TfidfSpec, "frozen": FrozenSpec,
-             "finetune": FinetuneSpec, "blend": BlendSpec, "distill": DistillSpec}
+             "finetune": FinetuneSpec, "blend": BlendSpec, "neighbours": NeighboursSpec, "distill": DistillSpec}
 
 
 def _build(cls, raw: dict[str, Any], where: str):
@@ -226,6 +244,8 @@ _RANGES: dict[str, tuple[float, bool, float | None]] = {
     "validation.capp130_fraction": (0, False, 1), "validation.max_units_for_selection": (0, False, None),
     "validation.max_units": (0, False, None), "blend.min_language_units": (1, False, None),
     "distill.teacher_batch_size": (1, False, None),
+    "neighbours.weight": (0, False, 1), "neighbours.blend_language_weight": (0, False, 1),
+    "neighbours.k": (1, False, None), "neighbours.temperature": (0, True, None), "neighbours.dims": (0, False, None),
     "distill.loss_sample": (1, False, None),
 }
 
@@ -290,6 +310,11 @@ def _check(cfg: TrainConfig, path: str) -> None:
         raise ConfigError(f"{path}: [blend] needs an encoder method (frozen, finetune or distill), not tfidf")
     if not cfg.sources:
         raise ConfigError(f"{path}: no [[sources]]")
+    if (cfg.neighbours.weight or cfg.neighbours.blend_language_weight) and cfg.method == "tfidf":
+        raise ConfigError(f"{path}: [neighbours] needs an encoder method (frozen, finetune or distill), not tfidf")
+    unknown = sorted(set(cfg.neighbours.sources) - {s.spec for s in cfg.sources})
+    if unknown:
+        raise ConfigError(f"{path}: [neighbours] sources: {unknown[0]!r} is not one of the [[sources]]")
     _check_onnx(cfg.onnx, path)
 
 

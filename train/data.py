@@ -23,6 +23,8 @@ class TrainingData:
     # units without labels (`documents:` sources), none of them a validation or excluded unit or document,
     # nor a (text, section) of `train`
     unlabeled: list[Unit] = field(default_factory=list)
+    # labeled source spec -> its training units as read (before weighting and caps; no validation unit)
+    by_source: dict[str, list[Unit]] = field(default_factory=dict)
 
 
 def split_docs(docs: list[str], fraction: float, seed: int) -> set[str]:
@@ -68,6 +70,7 @@ def build_data(cfg: TrainConfig, corpora_root=None, recorded: dict | None = None
     summary: dict = {"sources": []}
 
     unlabeled_sources, available = [], []  # available: every labeled training unit, resampled or not
+    by_source: dict[str, list[Unit]] = {}
     for src in cfg.sources:
         kind = src.spec.split(":")[0]
         corpus = load_source(src.spec, corpora_root, as_recorded.get(src.spec))
@@ -94,6 +97,7 @@ def build_data(cfg: TrainConfig, corpora_root=None, recorded: dict | None = None
         picked = resample(units, src.weight, src.max_units, rng)
         train.extend(picked)
         available.extend(units)
+        by_source[src.spec] = units
         summary["sources"].append(_source_summary(src, units, picked, held, sum(corpus.noise.values())))
     opp115 = opp115_validation(cfg)
     if opp115:
@@ -116,7 +120,7 @@ def build_data(cfg: TrainConfig, corpora_root=None, recorded: dict | None = None
     summary["train_label_counts"] = dict(Counter(l for u in train for l in u.labels))
     summary["validation_units"] = {k: len(v) for k, v in validation.items()}
     summary["capp130_validation_docs"] = _sorted_docs(val_docs or [])
-    return TrainingData(train, validation, summary, unlabeled)
+    return TrainingData(train, validation, summary, unlabeled, by_source)
 
 
 def _source_summary(src, units: list[Unit], picked: list[Unit], held: list[Unit], noise: int) -> dict:

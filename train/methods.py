@@ -15,9 +15,10 @@ from torch import nn
 from clausetag.blend import Blend, blend_languages
 from clausetag.classifier import EncoderInput, TfidfClassifier
 from clausetag.encoder_classifier import EncoderClassifier, torch_device
-from clausetag.decision import tune_thresholds
+from clausetag.decision import Thresholds, tune_thresholds
 from clausetag.metrics import label_metrics
 from clausetag.modeldir import ModelInfo
+from clausetag.neighbours import Neighbours
 from clausetag.records import Unit
 from clausetag.taxonomy import Taxonomy
 
@@ -98,6 +99,30 @@ def extended_blend(kept: Blend, cfg: TrainConfig, taxonomy: Taxonomy, train: lis
             raise ConfigError(f"[blend] add_languages: no training units in {lang!r}")
         parts[lang] = fit_tfidf(cfg, taxonomy, units, [])
     return Blend(parts, kept.weight, True)
+
+
+def fit_neighbours(cfg: TrainConfig, taxonomy: Taxonomy, clf, by_source: dict[str, list[Unit]]) -> Neighbours:
+    """The training units of `[neighbours] sources` (all labeled sources when empty), each distinct unit once,
+    embedded by the trained encoder and kept with their labels."""
+    specs = cfg.neighbours.sources or list(by_source)
+    units = list({(u.text, u.section, tuple(u.labels)): u for spec in specs for u in by_source.get(spec, [])}.values())
+    if not units:
+        raise ConfigError(f"[neighbours]: no training units in {', '.join(specs)}")
+    _, embeddings = clf.scores_and_embeddings([u.text for u in units], _sections(units))
+    labels = np.array([[name in u.labels for name in taxonomy.names] for u in units], dtype=np.uint8)
+    n = cfg.neighbours
+    return Neighbours.fit(embeddings, labels, dims=n.dims, k=n.k, temperature=n.temperature, weight=n.weight,
+                          blend_language_weight=n.blend_language_weight)
+
+
+def kept_thresholds(directory: str, taxonomy: Taxonomy) -> Thresholds:
+    """The thresholds of a saved model of the same taxonomy ([validation] thresholds_from)."""
+    from clausetag.modeldir import read_info
+
+    info = read_info(directory)
+    if list(Taxonomy.from_dict(info.taxonomy).names) != list(taxonomy.names):
+        raise ConfigError(f"[validation] thresholds_from {directory}: its labels are not this config's taxonomy's")
+    return Thresholds.from_dicts(taxonomy.names, info.thresholds, info.thresholds_by_language)
 
 
 def kept_blend(directory: str) -> Blend:

@@ -21,7 +21,8 @@ from clausetag.taxonomy import load_taxonomy
 from clausetag.train.card import model_card
 from clausetag.train.config import TrainConfig
 from clausetag.train.data import build_data
-from clausetag.train.methods import FITTERS, extended_blend, fit_blend, kept_blend, seed_everything
+from clausetag.train.methods import (FITTERS, extended_blend, fit_blend, fit_neighbours, kept_blend, kept_thresholds,
+                                     seed_everything)
 from clausetag.train.thresholds import ThresholdPolicy, cross_fitted_metrics, fit_thresholds, unit_thresholds
 
 log = logging.getLogger(__name__)
@@ -104,14 +105,20 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
              if cfg.blend.tfidf_weight else None)
     if blend and cfg.blend.add_languages:
         blend = extended_blend(blend, cfg, taxonomy, data.train)
+    neighbours = (fit_neighbours(cfg, taxonomy, clf, data.by_source)
+                  if cfg.neighbours.weight or cfg.neighbours.blend_language_weight else None)
     # a continued model's training time includes the run it continues
     train_minutes = (time.time() - started) / 60 + getattr(clf, "training_log", {}).get("init_train_minutes", 0.0)
 
     def score(units: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
         """(the model's scores, the classifier's alone: what languages outside the blend get)."""
-        texts, sections = [u.text for u in units], [u.section for u in units]
-        s = clf.scores(texts, sections)
-        return (blend.apply(s, texts, sections, [u.lang for u in units]) if blend else s), s
+        texts, sections, langs = [u.text for u in units], [u.section for u in units], [u.lang for u in units]
+        if neighbours is None:
+            s = clf.scores(texts, sections)
+            return (blend.apply(s, texts, sections, langs) if blend else s), s
+        s, embeddings = clf.scores_and_embeddings(texts, sections)
+        blended = blend.apply(s, texts, sections, langs) if blend else s
+        return neighbours.apply(blended, embeddings, langs, blend.languages if blend else []), s
 
     scored = {name: score(units) for name, units in data.validation.items()}
     scores = {name: both[0] for name, both in scored.items()}
@@ -119,12 +126,15 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     policy = ThresholdPolicy(cfg.validation.threshold_weighting, cfg.validation.thresholds_by_language,
                              cfg.validation.min_language_units)
     pick = lambda d: {k: d[k] for k in tuning} if d else None  # noqa: E731
-    thresholds = fit_thresholds(pick(scores), tuning, taxonomy, policy, pick(alone))
+    thresholds = (kept_thresholds(cfg.validation.thresholds_from, taxonomy) if cfg.validation.thresholds_from
+                  else fit_thresholds(pick(scores), tuning, taxonomy, policy, pick(alone)))
     missing = sorted(set(blend.languages) - set(thresholds.by_language)) if blend and policy.by_language else []
     if missing:
         log.warning("blend languages without their own thresholds (too few validation units): %s",
                     ", ".join(missing))
-    metrics: dict = {"validation": {}, "by_language": {}, "thresholds_tuned_on": sorted(tuning),
+    metrics: dict = {"validation": {}, "by_language": {},
+                     "thresholds_tuned_on": [] if cfg.validation.thresholds_from else sorted(tuning),
+                     **({"thresholds_from": cfg.validation.thresholds_from} if cfg.validation.thresholds_from else {}),
                      "threshold_weighting": cfg.validation.threshold_weighting,
                      "thresholds_by_language": sorted(thresholds.by_language)}
     by_lang: dict[str, list] = defaultdict(list)
@@ -165,6 +175,8 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         thresholds=thresholds.to_dicts(taxonomy.names)[0],
         thresholds_by_language=thresholds.to_dicts(taxonomy.names)[1] or None,
         encoder=encoder, inputs=inputs, blend=_blend_record(cfg, blend), onnx=cfg.onnx or None,
+        neighbours=neighbours.to_dict() | {"sources": cfg.neighbours.sources or sorted(data.by_source)}
+        if neighbours else None,
         training={"config_name": cfg.name, "config_path": cfg.path, "config_sha256_16": cfg.hash,
                   "seed": cfg.seed, "data": data.summary, "train_minutes": round(train_minutes, 2),
                   "machine": machine(), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -173,5 +185,5 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         metrics=metrics,
     )
     path = save_model(output, clf, info, extra_files={"config.toml": cfg.text, "README.md": model_card(info)},
-                      components=[blend] if blend else [])
+                      components=[part for part in (blend, neighbours) if part])
     return path, metrics
