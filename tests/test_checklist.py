@@ -39,11 +39,11 @@ def test_checklist_is_parallel_languages_of_six_clauses_per_label(by_lang):
 @pytest.mark.encoder
 @pytest.mark.slow
 def test_default_model_labels_most_plain_clauses_exactly_in_every_language(by_lang):
-    """At most 20 of each language's 54 sentences with a label set other than the gold one, and 500 of
-    the 648 exactly. The shipped model (2026-12-06, late: continued on the 123 real policies of data/policies)
-    gets 508 exactly and misses 2 (en) to 18 (ko) per language; the one before it got 470 (3 to 26 misses),
-    the one before that 506 (8 to 16) (docs/benchmarks.md, "Plain clauses in twelve languages"). `fast`
-    misses up to 47 in a language."""
+    """At most 14 of each language's 54 sentences with a label set other than the gold one, and 545 of
+    the 648 exactly. The shipped model (2026-12-07 afternoon: nearest training units averaged in) gets 559
+    exactly and misses 2 (en) to 11 (pl) per language; the one before it got 513 (2 to 18 misses), the
+    default of 2026-11-28 506 (docs/benchmarks.md, "Plain clauses in twelve languages"). `fast` misses up
+    to 28 in a language."""
     from clausetag.infer.labeler import Labeler
 
     labeler = Labeler.load(ROOT / "models" / "default")
@@ -51,6 +51,6 @@ def test_default_model_labels_most_plain_clauses_exactly_in_every_language(by_la
     for lang, units in by_lang.items():
         preds = labeler.label_units(units)
         misses = [(u.text, p.labels) for u, p in zip(units, preds) if set(p.labels) != set(u.labels)]
-        assert len(misses) <= 20, (lang, misses)
+        assert len(misses) <= 14, (lang, misses)
         exact += len(units) - len(misses)
-    assert exact >= 500
+    assert exact >= 545
