@@ -117,12 +117,15 @@ class Neighbours:
     @classmethod
     def load(cls, directory: Path, spec: dict) -> "Neighbours":
         """The neighbours a model folder saved (`spec`: its model.json entry)."""
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
 
         path = Path(directory) / cls.FILE
-        with safe_open(str(path), framework="np") as f:
-            arrays = {k: f.get_tensor(k) for k in f.keys()}
-            n_labels = int((f.metadata() or {})["n_labels"])
+        try:
+            with safe_open(str(path), framework="np") as f:
+                arrays = {k: f.get_tensor(k) for k in f.keys()}
+                n_labels = int((f.metadata() or {})["n_labels"])
+        except SafetensorError as e:
+            raise ValueError(f"not a readable safetensors file ({e})") from None
         vectors = unit_vectors(arrays["vectors"].astype(np.float32) * arrays["scale"].astype(np.float32)[:, None])
         labels = np.unpackbits(arrays["labels"], axis=1, count=n_labels)
         if len(vectors) != int(spec["units"]) or len(labels) != len(vectors):
