@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-CHUNK = 1024  # query rows per similarity matrix (bounds memory: CHUNK x kept units float32)
+CHUNK = 256  # query rows per similarity matrix: CHUNK x kept units float32 and int64 (argpartition) at a time
 
 
 def unit_vectors(x: np.ndarray) -> np.ndarray:
