@@ -43,8 +43,8 @@ class ModelInfo:
     metrics: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     thresholds_by_language: dict[str, dict[str, float]] | None = None  # language -> per-label thresholds
-    # {"units", "k", "temperature", "weight", "blend_language_weight"}: nearest training units' labels averaged
-    # in (clausetag/neighbours.py)
+    # {"units", "dims", "k", "temperature", "weight", "blend_language_weight", "sources"}: nearest training units'
+    # labels averaged in (clausetag/neighbours.py)
     neighbours: dict | None = None
 
     @property
@@ -100,13 +100,7 @@ class Model:
         `langs` (one per text, detected when not given) decides where a blended TF-IDF part applies, and the
         weight of the nearest training units' labels."""
         langs = self.languages_of(texts, langs)
-        if self.neighbours is None:
-            scores = self.classifier.scores(texts, sections, batch_size=batch_size)
-            return self.blend.apply(scores, texts, sections, langs) if self.blend else scores
-        scores, embeddings = self.classifier.scores_and_embeddings(texts, sections, batch_size=batch_size)
-        if self.blend:
-            scores = self.blend.apply(scores, texts, sections, langs)
-        return self.neighbours.apply(scores, embeddings, langs, self.blend.languages if self.blend else [])
+        return combined_scores(self.classifier, self.blend, self.neighbours, texts, sections, langs, batch_size)[0]
 
     def decide(self, scores: np.ndarray, langs: list[str] | None = None) -> np.ndarray:
         """Labels from scores with each unit's language's thresholds (`langs` None: the default row)."""
@@ -116,6 +110,19 @@ class Model:
         langs = self.languages_of(texts, langs)
         s = self.scores(texts, sections, langs=langs)
         return s, self.decide(s, langs)
+
+
+def combined_scores(classifier, blend: Blend | None, neighbours: Neighbours | None, texts: list[str],
+                    sections: list[str | None] | None, langs: list[str] | None,
+                    batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(a model's scores: the classifier's, then its blend's TF-IDF parts and its nearest training units
+    averaged in; the classifier's alone). Training scores its validation sets through this too."""
+    if neighbours is None:
+        alone = classifier.scores(texts, sections, batch_size=batch_size)
+        return (blend.apply(alone, texts, sections, langs) if blend else alone), alone
+    alone, embeddings = classifier.scores_and_embeddings(texts, sections, batch_size=batch_size)
+    blended = blend.apply(alone, texts, sections, langs) if blend else alone
+    return neighbours.apply(blended, embeddings, langs, blend.languages if blend else []), alone
 
 
 def model_output_problem(path: Path) -> str | None:

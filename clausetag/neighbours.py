@@ -59,10 +59,8 @@ class Neighbours:
             projection = np.linalg.svd(normed - mean, full_matrices=False)[2][:dims].T.astype(np.float32)
         else:
             mean, projection = np.zeros(dim, dtype=np.float32), np.eye(dim, dtype=np.float32)
-        nb = cls(np.zeros((0, projection.shape[1]), dtype=np.float32), labels.astype(np.uint8), mean, projection,
-                 **settings)
-        nb.vectors = nb.project(embeddings)
-        return nb
+        vectors = unit_vectors((normed - mean) @ projection)
+        return cls(vectors, labels.astype(np.uint8), mean, projection, **settings)
 
     def project(self, embeddings: np.ndarray) -> np.ndarray:
         """Embeddings as the kept vectors are: unit length, centred and projected, unit length again."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from clausetag.decision import decide
 from clausetag.metrics import label_metrics
-from clausetag.modeldir import ModelError, ModelInfo, read_info, save_model
+from clausetag.modeldir import ModelError, ModelInfo, combined_scores, read_info, save_model
 from clausetag.records import Unit
 from clausetag.taxonomy import load_taxonomy
 
@@ -112,13 +112,8 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
 
     def score(units: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
         """(the model's scores, the classifier's alone: what languages outside the blend get)."""
-        texts, sections, langs = [u.text for u in units], [u.section for u in units], [u.lang for u in units]
-        if neighbours is None:
-            s = clf.scores(texts, sections)
-            return (blend.apply(s, texts, sections, langs) if blend else s), s
-        s, embeddings = clf.scores_and_embeddings(texts, sections)
-        blended = blend.apply(s, texts, sections, langs) if blend else s
-        return neighbours.apply(blended, embeddings, langs, blend.languages if blend else []), s
+        return combined_scores(clf, blend, neighbours, [u.text for u in units], [u.section for u in units],
+                               [u.lang for u in units])
 
     scored = {name: score(units) for name, units in data.validation.items()}
     scores = {name: both[0] for name, both in scored.items()}
