@@ -3,6 +3,8 @@
     python benchmarks/policies_by_language.py default=models/default [before=DIR ...] [--gold data/policies/test]
         [--out benchmarks/results/policies_by_language/latest.json]
     python benchmarks/policies_by_language.py --show RESULTS.json [OLDER.json ...]   # the table of saved results
+    python benchmarks/policies_by_language.py --show RESULTS.json --card models/default/README.md --model default
+        [--baseline previous] [--checklist CHECKLIST_RESULTS.json]     # (re)write that model card's test section
 
 Each model is scored with `clausetag evaluate` (structure rules on, as `clausetag label` decides), and its
 predictions are broken down by the language of the gold units; a table is printed and written as JSON.
@@ -57,13 +59,75 @@ def markdown_table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+CARD_HEADING = "## Real policies in thirteen languages (held-out test documents)"
+TARGET = 80.0  # the per-language macro-F1 the issue asks for on held-out documents
+
+
+def card_section(record: dict, model: str, baseline: str | None = None, checklist: dict | None = None) -> str:
+    """A model card's test section from one saved record: how it was made, a row per language for `model` (and
+    `baseline`'s macro-F1 beside it), which languages reach TARGET, and the clause checklist when given."""
+    for name in filter(None, (model, baseline)):
+        if name not in record["results"]:
+            raise ValueError(f"no model {name!r} in the results (it has {', '.join(record['results'])})")
+    langs = record["results"][model]["languages"]
+    base = record["results"][baseline]["languages"] if baseline else None
+    head = "| language | test documents | units | macro-F1 | micro-F1 |" + (f" {baseline} macro-F1 |" if base else "")
+    lines = [CARD_HEADING, "",
+             f"`{record['command']}` on `{record['gold']}` (whole policies never trained or tuned on, labeled as "
+             f"`clausetag label` labels a file, structure rules on), {record['date']}, {record['machine']}. "
+             f"The column `{model}` is this model.", "", head, "|---|---:|---:|---:|---:|" + ("---:|" if base else "")]
+    for lang, r in langs.items():
+        row = f"| {lang} | {r['documents']} | {r['units']} | {r['macro_f1']:.1f} | {r['micro_f1']:.1f} |"
+        lines.append(row + (f" {base[lang]['macro_f1']:.1f} |" if base and lang in base else " – |" if base else ""))
+    met = [lang for lang, r in langs.items() if lang != "all" and r["macro_f1"] >= TARGET]
+    missed = [f"{lang} ({r['macro_f1']:.1f})" for lang, r in langs.items() if lang != "all" and r["macro_f1"] < TARGET]
+    lines += ["", f"At least {TARGET:.0f} macro-F1: {', '.join(met) or 'none'}; below: {', '.join(missed) or 'none'}."]
+    if checklist:
+        mine = checklist["models"].get(model)
+        if mine is None:
+            raise ValueError(f"no model {model!r} in the checklist results")
+        other = checklist["models"].get(baseline) if baseline else None
+        lines.append(f"Clause checklist (`python benchmarks/clause_checklist.py`, {checklist['created']}): "
+                     f"{mine['exact']} of {mine['units']} sentences exact"
+                     + (f" ({baseline}: {other['exact']})." if other else "."))
+    return "\n".join(lines) + "\n"
+
+
+def write_card_section(card: Path, section: str) -> None:
+    """Replace the card's test section (from CARD_HEADING to the next `## ` heading or the end) or append it."""
+    text = card.read_text(encoding="utf-8")
+    start = text.find(CARD_HEADING)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(CARD_HEADING))
+        text = text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else "")
+    atomic_write_text(card, text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", help="NAME=MODEL_DIR")
     ap.add_argument("--show", nargs="+", metavar="RESULTS_JSON", help="print the table of saved results and stop")
     ap.add_argument("--gold", default="data/policies/test")
     ap.add_argument("--out", default="benchmarks/results/policies_by_language/latest.json")
+    ap.add_argument("--card", type=Path, help="with --show: write the first record's section into this model card")
+    ap.add_argument("--model", help="with --card: the record's name of the card's model")
+    ap.add_argument("--baseline", help="with --card: a model of the record whose macro-F1 goes beside it")
+    ap.add_argument("--checklist", type=Path, help="with --card: clause_checklist.py results naming the same models")
     args = ap.parse_args(argv)
+    if args.card:
+        if not (args.show and args.model):
+            ap.error("--card needs --show RESULTS_JSON and --model NAME")
+        checklist = json.loads(args.checklist.read_text(encoding="utf-8")) if args.checklist else None
+        try:
+            section = card_section(json.loads(Path(args.show[0]).read_text(encoding="utf-8")), args.model,
+                                   args.baseline, checklist)
+        except ValueError as e:
+            ap.error(str(e))
+        write_card_section(args.card, section)
+        print(f"{args.card}: test section written")
+        return 0
     if args.show:
         print(markdown_table([json.loads(Path(f).read_text(encoding="utf-8")) for f in args.show]))
         return 0

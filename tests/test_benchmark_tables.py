@@ -55,3 +55,37 @@ def test_checklist_table_counts_exact_sentences_per_language_and_over_all():
     table = _module(ROOT / "benchmarks" / "clause_checklist.py").markdown_table([record]).splitlines()
     assert table[0] == "| language | `default` |"
     assert table[2:] == ["| de | 42/54 (88.1) |", "| ja | 45/54 (90.0) |", "| all | 87/108 (81%) |"]
+
+
+def test_card_section_replaces_the_old_one_and_keeps_what_follows(tmp_path):
+    m = _module()
+    record = _record("2026-12-07", {"de": (61.0, 77.6), "ja": (92.9, 92.6), "all": (79.6, 83.5)})
+    record["results"]["previous"] = _record("2026-12-06", {"de": (53.0, 70.0), "all": (77.0, 80.2)})["results"]["default"]
+    record |= {"command": "python benchmarks/policies_by_language.py default=models/default", "gold": "data/policies/test",
+               "machine": "x86_64, Linux"}
+    checklist = {"created": "2026-12-07", "models": {"default": {"exact": 559, "units": 648},
+                                                     "previous": {"exact": 513, "units": 648}}}
+    card = tmp_path / "README.md"
+    card.write_text(f"# model\n\n{m.CARD_HEADING}\n\nold table\n\n## Later section\nkept\n", encoding="utf-8")
+    m.write_card_section(card, m.card_section(record, "default", "previous", checklist))
+    text = card.read_text(encoding="utf-8")
+    assert "old table" not in text and text.count(m.CARD_HEADING) == 1 and text.endswith("## Later section\nkept\n")
+    assert "| de | 2 | 10 | 61.0 | 77.6 | 53.0 |" in text and "| ja | 2 | 20 | 92.9 | 92.6 | – |" in text
+    assert "At least 80 macro-F1: ja; below: de (61.0)." in text
+    assert "559 of 648 sentences exact (previous: 513)." in text
+
+
+def test_card_section_appended_once_and_unknown_model_refused(tmp_path):
+    m = _module()
+    record = _record("2026-12-07", {"de": (61.0, 77.6)}) | {"command": "c", "gold": "g", "machine": "m"}
+    card = tmp_path / "README.md"
+    card.write_text("# model\n", encoding="utf-8")
+    for _ in range(2):
+        m.write_card_section(card, m.card_section(record, "default"))
+    assert card.read_text(encoding="utf-8").count(m.CARD_HEADING) == 1
+    try:
+        m.card_section(record, "fast")
+    except ValueError as e:
+        assert "'fast'" in str(e)
+    else:
+        raise AssertionError("an unknown model must be refused")
