@@ -63,9 +63,11 @@ CARD_HEADING = "## Real policies in thirteen languages (held-out test documents)
 TARGET = 80.0  # the per-language macro-F1 the issue asks for on held-out documents
 
 
-def card_section(record: dict, model: str, baseline: str | None = None, checklist: dict | None = None) -> str:
+def card_section(record: dict, model: str, baseline: str | None = None, checklist: dict | None = None,
+                 note: str = "") -> str:
     """A model card's test section from one saved record: how it was made, a row per language for `model` (and
-    `baseline`'s macro-F1 beside it), which languages reach TARGET, and the clause checklist when given."""
+    `baseline`'s macro-F1 beside it), which languages reach TARGET, and the clause checklist when given; `note`
+    (e.g. what the baseline is) follows the first paragraph."""
     for name in filter(None, (model, baseline)):
         if name not in record["results"]:
             raise ValueError(f"no model {name!r} in the results (it has {', '.join(record['results'])})")
@@ -75,7 +77,7 @@ def card_section(record: dict, model: str, baseline: str | None = None, checklis
     lines = [CARD_HEADING, "",
              f"`{record['command']}` on `{record['gold']}` (whole policies never trained or tuned on, labeled as "
              f"`clausetag label` labels a file, structure rules on), {record['date']}, {record['machine']}. "
-             f"The column `{model}` is this model.", "", head, "|---|---:|---:|---:|---:|" + ("---:|" if base else "")]
+             f"The column `{model}` is this model." + (f" {note}" if note else ""), "", head, "|---|---:|---:|---:|---:|" + ("---:|" if base else "")]
     for lang, r in langs.items():
         row = f"| {lang} | {r['documents']} | {r['units']} | {r['macro_f1']:.1f} | {r['micro_f1']:.1f} |"
         lines.append(row + (f" {base[lang]['macro_f1']:.1f} |" if base and lang in base else " – |" if base else ""))
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", help="with --card: the record's name of the card's model")
     ap.add_argument("--baseline", help="with --card: a model of the record whose macro-F1 goes beside it")
     ap.add_argument("--checklist", type=Path, help="with --card: clause_checklist.py results naming the same models")
+    ap.add_argument("--note", default="", help="with --card: a sentence after the section's first paragraph")
     args = ap.parse_args(argv)
     if args.card:
         if not (args.show and args.model):
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         checklist = json.loads(args.checklist.read_text(encoding="utf-8")) if args.checklist else None
         try:
             section = card_section(json.loads(Path(args.show[0]).read_text(encoding="utf-8")), args.model,
-                                   args.baseline, checklist)
+                                   args.baseline, checklist, args.note)
         except ValueError as e:
             ap.error(str(e))
         write_card_section(args.card, section)

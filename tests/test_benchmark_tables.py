@@ -67,12 +67,12 @@ def test_card_section_replaces_the_old_one_and_keeps_what_follows(tmp_path):
                                                      "previous": {"exact": 513, "units": 648}}}
     card = tmp_path / "README.md"
     card.write_text(f"# model\n\n{m.CARD_HEADING}\n\nold table\n\n## Later section\nkept\n", encoding="utf-8")
-    m.write_card_section(card, m.card_section(record, "default", "previous", checklist))
+    m.write_card_section(card, m.card_section(record, "default", "previous", checklist, note="Previous: last week's."))
     text = card.read_text(encoding="utf-8")
     assert "old table" not in text and text.count(m.CARD_HEADING) == 1 and text.endswith("## Later section\nkept\n")
     assert "| de | 2 | 10 | 61.0 | 77.6 | 53.0 |" in text and "| ja | 2 | 20 | 92.9 | 92.6 | – |" in text
     assert "At least 80 macro-F1: ja; below: de (61.0)." in text
-    assert "559 of 648 sentences exact (previous: 513)." in text
+    assert "559 of 648 sentences exact (previous: 513)." in text and "is this model. Previous: last week's." in text
 
 
 def test_card_section_appended_once_and_unknown_model_refused(tmp_path):
