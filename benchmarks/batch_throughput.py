@@ -6,7 +6,7 @@
 
 The folder is made of the real policies at hand, as files: CAPP-130's policies (each its sentences one a
 line; the Chinese originals and their English translations, 104 + 104), the policies of data/policies/raw
-(144 on 2026-12-07, thirteen languages), data/reviews/raw (2) and the seed policies (5), interleaved by
+(274 on the evening of 2026-12-07, thirteen languages), data/reviews/raw (2) and the seed policies (5), interleaved by
 source so that `--docs N` takes a mix. Each model labels the whole folder in one `clausetag label` process
 (reading, segmenting, scoring, writing the JSONL), timed by the wall clock, after an untimed run on one
 document (ONNX export, file caches). Reported per model: documents/hour and units/s (end to end), the
