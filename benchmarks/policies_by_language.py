@@ -4,7 +4,7 @@
         [--out benchmarks/results/policies_by_language/latest.json]
     python benchmarks/policies_by_language.py --show RESULTS.json [OLDER.json ...]   # the table of saved results
     python benchmarks/policies_by_language.py --show RESULTS.json --card models/default/README.md --model default
-        [--baseline previous] [--checklist CHECKLIST_RESULTS.json]     # (re)write that model card's test section
+        [--baseline previous] [--checklist CHECKLIST_RESULTS.json] [--note TEXT]   # (re)write its test section
 
 Each model is scored with `clausetag evaluate` (structure rules on, as `clausetag label` decides), and its
 predictions are broken down by the language of the gold units; a table is printed and written as JSON.
@@ -74,10 +74,10 @@ def card_section(record: dict, model: str, baseline: str | None = None, checklis
     langs = record["results"][model]["languages"]
     base = record["results"][baseline]["languages"] if baseline else None
     head = "| language | test documents | units | macro-F1 | micro-F1 |" + (f" {baseline} macro-F1 |" if base else "")
-    lines = [CARD_HEADING, "",
-             f"`{record['command']}` on `{record['gold']}` (whole policies never trained or tuned on, labeled as "
+    intro = (f"`{record['command']}` on `{record['gold']}` (whole policies never trained or tuned on, labeled as "
              f"`clausetag label` labels a file, structure rules on), {record['date']}, {record['machine']}. "
-             f"The column `{model}` is this model." + (f" {note}" if note else ""), "", head, "|---|---:|---:|---:|---:|" + ("---:|" if base else "")]
+             f"The column `{model}` is this model." + (f" {note}" if note else ""))
+    lines = [CARD_HEADING, "", intro, "", head, "|---|---:|---:|---:|---:|" + ("---:|" if base else "")]
     for lang, r in langs.items():
         row = f"| {lang} | {r['documents']} | {r['units']} | {r['macro_f1']:.1f} | {r['micro_f1']:.1f} |"
         lines.append(row + (f" {base[lang]['macro_f1']:.1f} |" if base and lang in base else " – |" if base else ""))
@@ -107,6 +107,14 @@ def write_card_section(card: Path, section: str) -> None:
     atomic_write_text(card, text)
 
 
+def _read_json(path: Path) -> dict:
+    """A saved results file, or a ValueError naming it and what is wrong."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: cannot be read as saved results ({e})") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", help="NAME=MODEL_DIR")
@@ -122,10 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.card:
         if not (args.show and args.model):
             ap.error("--card needs --show RESULTS_JSON and --model NAME")
-        checklist = json.loads(args.checklist.read_text(encoding="utf-8")) if args.checklist else None
         try:
-            section = card_section(json.loads(Path(args.show[0]).read_text(encoding="utf-8")), args.model,
-                                   args.baseline, checklist, args.note)
+            checklist = _read_json(args.checklist) if args.checklist else None
+            section = card_section(_read_json(Path(args.show[0])), args.model, args.baseline, checklist, args.note)
+            if not args.card.is_file():
+                raise ValueError(f"{args.card}: no such model card")
         except ValueError as e:
             ap.error(str(e))
         write_card_section(args.card, section)

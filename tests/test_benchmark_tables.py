@@ -60,9 +60,10 @@ def test_checklist_table_counts_exact_sentences_per_language_and_over_all():
 def test_card_section_replaces_the_old_one_and_keeps_what_follows(tmp_path):
     m = _module()
     record = _record("2026-12-07", {"de": (61.0, 77.6), "ja": (92.9, 92.6), "all": (79.6, 83.5)})
-    record["results"]["previous"] = _record("2026-12-06", {"de": (53.0, 70.0), "all": (77.0, 80.2)})["results"]["default"]
-    record |= {"command": "python benchmarks/policies_by_language.py default=models/default", "gold": "data/policies/test",
-               "machine": "x86_64, Linux"}
+    previous = _record("2026-12-06", {"de": (53.0, 70.0), "all": (77.0, 80.2)})
+    record["results"]["previous"] = previous["results"]["default"]
+    record |= {"command": "python benchmarks/policies_by_language.py default=models/default",
+               "gold": "data/policies/test", "machine": "x86_64, Linux"}
     checklist = {"created": "2026-12-07", "models": {"default": {"exact": 559, "units": 648},
                                                      "previous": {"exact": 513, "units": 648}}}
     card = tmp_path / "README.md"
@@ -89,3 +90,12 @@ def test_card_section_appended_once_and_unknown_model_refused(tmp_path):
         assert "'fast'" in str(e)
     else:
         raise AssertionError("an unknown model must be refused")
+
+
+def test_card_with_a_missing_results_file_is_a_usage_error_naming_it(tmp_path):
+    card = tmp_path / "README.md"
+    card.write_text("# model\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, str(SCRIPT), "--show", str(tmp_path / "none.json"), "--card", str(card),
+                        "--model", "default"], capture_output=True, text=True)
+    assert r.returncode == 2 and "none.json: cannot be read" in r.stderr and "Traceback" not in r.stderr
+    assert card.read_text(encoding="utf-8") == "# model\n"
