@@ -141,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.card}: test section written")
         return 0
     if args.show:
-        print(markdown_table([json.loads(Path(f).read_text(encoding="utf-8")) for f in args.show]))
+        try:
+            records = [_read_json(Path(f)) for f in args.show]
+        except ValueError as e:
+            ap.error(str(e))
+        print(markdown_table(records))
         return 0
     if not args.models:
         ap.error("name at least one NAME=MODEL_DIR, or --show RESULTS_JSON")

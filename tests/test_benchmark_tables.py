@@ -99,3 +99,13 @@ def test_card_with_a_missing_results_file_is_a_usage_error_naming_it(tmp_path):
                         "--model", "default"], capture_output=True, text=True)
     assert r.returncode == 2 and "none.json: cannot be read" in r.stderr and "Traceback" not in r.stderr
     assert card.read_text(encoding="utf-8") == "# model\n"
+
+
+def test_show_with_an_unreadable_results_file_is_a_usage_error_naming_it(tmp_path):
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(_record("2026-12-01", {"de": (60.0, 70.0)})), encoding="utf-8")
+    bad.write_text("{not json", encoding="utf-8")
+    r = subprocess.run([sys.executable, str(SCRIPT), "--show", str(good), str(bad)], capture_output=True, text=True)
+    assert r.returncode == 2 and "bad.json: cannot be read" in r.stderr and "Traceback" not in r.stderr
+    ok = subprocess.run([sys.executable, str(SCRIPT), "--show", str(good)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "| de |" in ok.stdout
