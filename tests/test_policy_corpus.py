@@ -25,7 +25,10 @@ EXCLUDED_REPOS = re.compile(
     r"^(mozilla|letsencrypt|corona-warn-app|cds-snc|ProteGO-Safe|cocoa-mhlw|Nevada-DHHS|faktaoklimatu|pirati-web|"
     r"datenanfragen|betagouv|dataforgoodfr|politicalwatch|epforgpl|team-mirai)/|^github/site-policy/|"
     r"^Twiek/egd_site/|demarches-simplifiees|^SmartDataAnalytics/Polisis_Benchmark/|^infsys-lab/privacy-glue/|"
-    r"^EnlightenedAI/CAPP-130/", re.I)
+    r"^EnlightenedAI/CAPP-130/|"
+    # repositories found to hold a copy of an excluded organisation's notice (MTB-Belarus/website: a Russian
+    # copy of ISRG's privacy policy, opened by an annotator on 2026-12-07 and not used)
+    r"^MTB-Belarus/website/", re.I)
 EXCLUDED_ORGS = re.compile(r"mozilla|firefox|github|let'?s encrypt|internet security research group|isrg|"
                            r"robert koch|covid alert|protego|cocoa|nevada|fakta o klimatu|pirát|pirat|datenanfragen|"
                            r"dinum|beta\.gouv|data ?for ?good|political ?watch|ayuda efectiva|epaństwo|epanstwo|mirai",
