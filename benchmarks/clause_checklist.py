@@ -66,7 +66,8 @@ def main() -> None:
     for name, path in (m.split("=", 1) for m in args.models):
         model = load_model(path)
         started = time.time()
-        _, pred = model.predict([u.text for u in units], [None] * len(units))
+        # each sentence a document of its own, as `label` would see a one-line file
+        _, pred = model.predict([u.text for u in units], [None] * len(units), docs=[u.id for u in units])
         seconds = time.time() - started
         predicted = [[l for l, on in zip(model.labels, row) if on] for row in pred]
         if model.taxonomy.name != harmonized.name:  # e.g. models/opp115: its labels mapped as the taxonomy files say

@@ -90,7 +90,8 @@ def lodo(method: str, extra: dict, folds: str = "one") -> dict:
         minutes.append((time.time() - t0) / 60)
         model = load_model(out)
         held = [u for u in units if u.doc in group]
-        _, decided = model.predict([u.text for u in held], [u.section for u in held], [u.lang for u in held])
+        _, decided = model.predict([u.text for u in held], [u.section for u in held], [u.lang for u in held],
+                                   [u.doc for u in held])
         gold.append(model.taxonomy.to_matrix([u.labels for u in held]))
         pred.append(decided)
         langs += [u.lang for u in held]

@@ -62,7 +62,8 @@ def main() -> None:
         texts, sections, langs = [u.text for u in units], [u.section for u in units], [u.lang for u in units]
         for name, model in models.items():
             started = time.time()
-            pred = model.decide(model.scores(texts, sections, langs=langs), langs)
+            scores = model.scores(texts, sections, langs=langs, docs=[u.doc for u in units])
+            pred = model.decide(scores, langs)
             row["models"][name] = {part: round(label_metrics(gold[m], pred[m], taxonomy.names)["macro_f1"], 1)
                                    for part, m in parts.items() if m.any()}
             row["models"][name]["seconds"] = round(time.time() - started)

@@ -94,35 +94,100 @@ class Model:
 
         return [detect(t)[0] for t in texts]
 
+    def unit_parts(self, texts: list[str], sections: list[str | None] | None = None, batch_size: int = 64,
+                   langs: list[str] | None = None) -> "UnitParts":
+        """What each unit's scores are made of, independent of the other units (`finish` combines them)."""
+        return unit_parts(self.classifier, self.blend, self.neighbours, texts, sections,
+                          self.languages_of(texts, langs), batch_size)
+
+    def finish(self, parts: "UnitParts", langs: list[str] | None, docs: list[str] | None = None) -> np.ndarray:
+        """Final scores from `unit_parts` (with the languages it was given or detected)."""
+        return finish(parts, self.neighbours, langs, self.blend.languages if self.blend else [], docs)
+
     def scores(self, texts: list[str], sections: list[str | None] | None = None, batch_size: int = 64,
-               langs: list[str] | None = None) -> np.ndarray:
+               langs: list[str] | None = None, docs: list[str] | None = None) -> np.ndarray:
         """Per-label probabilities; `batch_size` applies to encoder models (windows per forward pass);
         `langs` (one per text, detected when not given) decides where a blended TF-IDF part applies, and the
-        weight of the nearest training units' labels."""
+        weight of the nearest training units' labels; `docs` (one id per text) groups the texts into
+        documents where that weight depends on the document (none given: the texts are one document)."""
         langs = self.languages_of(texts, langs)
-        return combined_scores(self.classifier, self.blend, self.neighbours, texts, sections, langs, batch_size)[0]
+        return combined_scores(self.classifier, self.blend, self.neighbours, texts, sections, langs, batch_size,
+                               docs)[0]
 
     def decide(self, scores: np.ndarray, langs: list[str] | None = None) -> np.ndarray:
         """Labels from scores with each unit's language's thresholds (`langs` None: the default row)."""
         return decide(scores, self.thresholds.rows(langs, len(scores)), self.taxonomy)
 
-    def predict(self, texts, sections=None, langs=None) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, texts, sections=None, langs=None, docs=None) -> tuple[np.ndarray, np.ndarray]:
         langs = self.languages_of(texts, langs)
-        s = self.scores(texts, sections, langs=langs)
+        s = self.scores(texts, sections, langs=langs, docs=docs)
         return s, self.decide(s, langs)
+
+
+@dataclass
+class UnitParts:
+    """A model's scores of some units before the nearest training units are averaged in, each unit's
+    independent of the others: the classifier's and TF-IDF parts' (`blended`), the classifier's alone, and
+    the neighbours' votes and kept shares (clausetag/neighbours.py; None without neighbours)."""
+
+    blended: np.ndarray
+    alone: np.ndarray
+    votes: np.ndarray | None = None
+    shares: np.ndarray | None = None
+
+    def rows(self) -> np.ndarray:
+        """One row per unit: blended scores, then votes and share where present (what a cache keeps)."""
+        cols = [self.blended] + ([self.votes] if self.votes is not None else []) + (
+            [self.shares[:, None]] if self.shares is not None else [])
+        return np.hstack(cols).astype(np.float32)
+
+    @classmethod
+    def from_rows(cls, rows: np.ndarray, n_labels: int, votes: bool, shares: bool) -> "UnitParts":
+        """`rows` back (the classifier's own scores are not kept: `alone` is the blended scores)."""
+        blended = rows[:, :n_labels]
+        return cls(blended, blended, rows[:, n_labels:2 * n_labels] if votes else None,
+                   rows[:, 2 * n_labels] if shares else None)
+
+
+def unit_parts(classifier, blend: Blend | None, neighbours: Neighbours | None, texts: list[str],
+               sections: list[str | None] | None, langs: list[str] | None, batch_size: int = 64) -> UnitParts:
+    """`UnitParts` of `texts` (see `combined_scores`)."""
+    if neighbours is None:
+        alone = classifier.scores(texts, sections, batch_size=batch_size)
+        return UnitParts(blend.apply(alone, texts, sections, langs) if blend else alone, alone)
+    alone, embeddings = classifier.scores_and_embeddings(texts, sections, batch_size=batch_size)
+    blended = blend.apply(alone, texts, sections, langs) if blend else alone
+    return UnitParts(blended, alone, *neighbours.unit_parts(embeddings))
+
+
+def finish(parts: UnitParts, neighbours: Neighbours | None, langs: list[str] | None, blend_languages,
+           docs: list[str] | None = None) -> np.ndarray:
+    """The final scores: `parts.blended` with the neighbours' votes averaged in."""
+    if neighbours is None or parts.votes is None:
+        return parts.blended
+    return neighbours.combine(parts.blended, parts.votes, parts.shares, langs, blend_languages, docs)
 
 
 def combined_scores(classifier, blend: Blend | None, neighbours: Neighbours | None, texts: list[str],
                     sections: list[str | None] | None, langs: list[str] | None,
-                    batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+                    batch_size: int = 64, docs: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(a model's scores: the classifier's, then its blend's TF-IDF parts and its nearest training units
     averaged in; the classifier's alone). Training scores its validation sets through this too."""
-    if neighbours is None:
-        alone = classifier.scores(texts, sections, batch_size=batch_size)
-        return (blend.apply(alone, texts, sections, langs) if blend else alone), alone
-    alone, embeddings = classifier.scores_and_embeddings(texts, sections, batch_size=batch_size)
-    blended = blend.apply(alone, texts, sections, langs) if blend else alone
-    return neighbours.apply(blended, embeddings, langs, blend.languages if blend else []), alone
+    parts = unit_parts(classifier, blend, neighbours, texts, sections, langs, batch_size)
+    return finish(parts, neighbours, langs, blend.languages if blend else [], docs), parts.alone
+
+
+def readable_json(obj, level: int = 0) -> str:
+    """JSON indented by one space a level, with lists of plain values (document ids, numbers) on one line:
+    readable, and a third of the size of `indent=2` for a model's long record of its training."""
+    nested = isinstance(obj, dict) or (isinstance(obj, list) and any(isinstance(x, (dict, list)) for x in obj))
+    if not nested or not obj:
+        return json.dumps(obj, ensure_ascii=False)
+    pad = " " * (level + 1)
+    items = ([f"{pad}{json.dumps(k, ensure_ascii=False)}: {readable_json(v, level + 1)}" for k, v in obj.items()]
+             if isinstance(obj, dict) else [pad + readable_json(v, level + 1) for v in obj])
+    opening, closing = "{}" if isinstance(obj, dict) else "[]"
+    return opening + "\n" + ",\n".join(items) + "\n" + " " * level + closing
 
 
 def model_output_problem(path: Path) -> str | None:
@@ -149,7 +214,7 @@ def save_model(directory: str | Path, classifier, info: ModelInfo, extra_files: 
     try:
         for part in [classifier, *(components or [])]:
             part.save(tmp)
-        (tmp / META_FILE).write_text(json.dumps(asdict(info), ensure_ascii=False, indent=2), encoding="utf-8")
+        (tmp / META_FILE).write_text(readable_json(asdict(info)), encoding="utf-8")
         for name, content in (extra_files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")
         if directory.exists():

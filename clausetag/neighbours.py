@@ -7,6 +7,14 @@ policies that works across languages (a German unit finds its Czech or Polish co
 languages the TF-IDF blend does not cover: `blend_language_weight` is the weight where a TF-IDF part
 applies (0: none), `weight` everywhere else.
 
+Where the TF-IDF blend applies (English and Chinese), the corpora it was fitted on and present-day web
+policies are annotated by different conventions, so the votes are for documents that read like the kept
+units: with `routes` (embeddings of other collections' units, e.g. the corpora's, fitted with `route_embeddings`),
+each unit's `route_k` nearest among the kept and the route units are found (on the first `route_dims`
+projected dimensions), and a document whose units' nearest are on average at least `route_threshold` kept
+units takes `weight` in its TF-IDF languages too. A unit's votes and share depend on nothing else; only this
+last step looks at its document (`docs`: one id per unit; none given, the units scored together are one).
+
 With `dims` the embeddings are first projected on their `dims` principal components (fitted on the kept
 units), which keeps a model folder small at little cost. The kept vectors are stored as int8 per row (with
 a float16 scale) in `neighbours.safetensors`, beside the projection, and their labels as packed bits: no
@@ -16,6 +24,7 @@ pickle, about `dims` + 4 bytes per unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -41,13 +50,22 @@ class Neighbours:
     temperature: float = 0.01
     weight: float = 0.5
     blend_language_weight: float = 0.0
+    routes: np.ndarray | None = None  # (m, route_dims) float32, unit length: other collections' units
+    route_k: int = 10
+    route_threshold: float = 0.6
 
     FILE = "neighbours.safetensors"
 
+    @property
+    def route_dims(self) -> int:
+        return 0 if self.routes is None else int(self.routes.shape[1])
+
     @classmethod
-    def fit(cls, embeddings: np.ndarray, labels: np.ndarray, dims: int = 0, **settings) -> "Neighbours":
+    def fit(cls, embeddings: np.ndarray, labels: np.ndarray, dims: int = 0, route_embeddings: np.ndarray | None = None,
+            route_dims: int = 32, **settings) -> "Neighbours":
         """Keep `embeddings` (one row per training unit) and their 0/1 `labels`, projected on their first `dims`
-        principal components (0: as they are); `settings` as the fields."""
+        principal components (0: as they are), and `route_embeddings` (other collections' units, no labels) on
+        the first `route_dims` of them; `settings` as the fields."""
         embeddings, labels = np.asarray(embeddings, dtype=np.float32), np.asarray(labels)
         if len(embeddings) != len(labels) or not len(embeddings):
             raise ValueError(f"neighbours need one label row per embedding and at least one unit "
@@ -60,7 +78,10 @@ class Neighbours:
         else:
             mean, projection = np.zeros(dim, dtype=np.float32), np.eye(dim, dtype=np.float32)
         vectors = unit_vectors((normed - mean) @ projection)
-        return cls(vectors, labels.astype(np.uint8), mean, projection, **settings)
+        kept = cls(vectors, labels.astype(np.uint8), mean, projection, **settings)
+        if route_embeddings is not None and len(route_embeddings):
+            kept.routes = unit_vectors(kept.project(route_embeddings)[:, :route_dims])
+        return kept
 
     def project(self, embeddings: np.ndarray) -> np.ndarray:
         """Embeddings as the kept vectors are: unit length, centred and projected, unit length again."""
@@ -80,35 +101,78 @@ class Neighbours:
             out[start:start + CHUNK] = np.einsum("qk,qkl->ql", w, self.labels[nearest].astype(np.float32))
         return out
 
-    def weights(self, n: int, langs: list[str] | None, blend_languages) -> np.ndarray:
+    def kept_shares(self, embeddings: np.ndarray) -> np.ndarray | None:
+        """Per query row: the share of kept units among its `route_k` nearest of the kept and route units
+        (None without route units)."""
+        if self.routes is None:
+            return None
+        pool = self._route_pool
+        queries = unit_vectors(self.project(embeddings)[:, :self.route_dims])
+        k = min(self.route_k, len(pool))
+        out = np.zeros(len(queries), dtype=np.float32)
+        for start in range(0, len(queries), CHUNK):
+            nearest = np.argpartition(-(queries[start:start + CHUNK] @ pool.T), k - 1, axis=1)[:, :k]
+            out[start:start + CHUNK] = (nearest < len(self.vectors)).mean(axis=1)
+        return out
+
+    @cached_property
+    def _route_pool(self) -> np.ndarray:
+        """The kept vectors cut to the route units' dimensions, then the route units."""
+        return np.vstack([unit_vectors(self.vectors[:, :self.route_dims]), self.routes])
+
+    def unit_parts(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(votes, kept shares): what `combine` needs of each unit, independent of the other units."""
+        return self.votes(embeddings), self.kept_shares(embeddings)
+
+    def weights(self, n: int, langs: list[str] | None, blend_languages, shares: np.ndarray | None = None,
+                docs: list[str] | None = None) -> np.ndarray:
         """Each of `n` units' weight: `blend_language_weight` where its language has a TF-IDF part, else
-        `weight` (`weight` for all when the languages are not known)."""
+        `weight` (`weight` for all when the languages are not known); `weight` in a TF-IDF language too where
+        the unit's document (`docs`, else all `n` units) has a mean kept share (`shares`) of at least
+        `route_threshold`."""
         if langs is None:
             return np.full(n, self.weight, dtype=np.float32)
         in_blend = np.isin(np.asarray(langs, dtype=object), list(blend_languages))
+        if shares is not None and self.routes is not None and n:
+            ids = np.asarray(docs if docs is not None else [""] * n, dtype=object)
+            _, group = np.unique(ids, return_inverse=True)
+            mean_share = np.bincount(group, weights=shares) / np.bincount(group)
+            in_blend &= mean_share[group] < self.route_threshold
         return np.where(in_blend, self.blend_language_weight, self.weight).astype(np.float32)
 
-    def apply(self, scores: np.ndarray, embeddings: np.ndarray, langs: list[str] | None = None,
-              blend_languages=()) -> np.ndarray:
+    def combine(self, scores: np.ndarray, votes: np.ndarray, shares: np.ndarray | None,
+                langs: list[str] | None = None, blend_languages=(), docs: list[str] | None = None) -> np.ndarray:
         """`(1 - w) * scores + w * votes` with each unit's weight `w` (see `weights`)."""
         if not len(scores):
             return scores
-        w = self.weights(len(scores), langs, blend_languages)[:, None]
-        return ((1 - w) * scores + w * self.votes(embeddings)).astype(np.float32)
+        w = self.weights(len(scores), langs, blend_languages, shares, docs)[:, None]
+        return ((1 - w) * scores + w * votes).astype(np.float32)
+
+    def apply(self, scores: np.ndarray, embeddings: np.ndarray, langs: list[str] | None = None,
+              blend_languages=(), docs: list[str] | None = None) -> np.ndarray:
+        """`combine` with the votes and shares of `embeddings`."""
+        if not len(scores):
+            return scores
+        return self.combine(scores, *self.unit_parts(embeddings), langs, blend_languages, docs)
 
     def to_dict(self) -> dict:
         """The `neighbours` entry of model.json (the arrays are in `FILE`)."""
-        return {"units": int(len(self.vectors)), "dims": int(self.vectors.shape[1]), "k": self.k,
+        spec = {"units": int(len(self.vectors)), "dims": int(self.vectors.shape[1]), "k": self.k,
                 "temperature": self.temperature, "weight": self.weight,
                 "blend_language_weight": self.blend_language_weight}
+        if self.routes is not None:
+            spec |= {"route_units": int(len(self.routes)), "route_dims": self.route_dims, "route_k": self.route_k,
+                     "route_threshold": self.route_threshold}
+        return spec
 
     def save(self, directory: Path) -> None:
         from safetensors.numpy import save_file
 
-        scale = (np.maximum(np.abs(self.vectors).max(axis=1), 1e-6) / 127.0).astype(np.float16)
-        quantized = np.round(self.vectors / scale.astype(np.float32)[:, None]).clip(-127, 127).astype(np.int8)
+        quantized, scale = _int8_rows(self.vectors)
         arrays = {"vectors": quantized, "scale": scale, "labels": np.packbits(self.labels.astype(bool), axis=1),
                   "mean": self.mean.astype(np.float32), "projection": self.projection.astype(np.float16)}
+        if self.routes is not None:
+            arrays["routes"], arrays["route_scale"] = _int8_rows(self.routes)
         save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()},  # safetensors writes the raw buffer
                   str(Path(directory) / self.FILE), metadata={"n_labels": str(self.labels.shape[1])})
 
@@ -124,10 +188,26 @@ class Neighbours:
                 n_labels = int((f.metadata() or {})["n_labels"])
         except SafetensorError as e:
             raise ValueError(f"not a readable safetensors file ({e})") from None
-        vectors = unit_vectors(arrays["vectors"].astype(np.float32) * arrays["scale"].astype(np.float32)[:, None])
+        vectors = _float_rows(arrays["vectors"], arrays["scale"])
         labels = np.unpackbits(arrays["labels"], axis=1, count=n_labels)
         if len(vectors) != int(spec["units"]) or len(labels) != len(vectors):
             raise ValueError(f"{len(vectors)} vectors and {len(labels)} label rows, model.json says {spec['units']}")
+        routes = _float_rows(arrays["routes"], arrays["route_scale"]) if "routes" in arrays else None
+        if (0 if routes is None else len(routes)) != int(spec.get("route_units", 0)):
+            raise ValueError(f"{0 if routes is None else len(routes)} route vectors, model.json says "
+                             f"{spec.get('route_units', 0)}")
         return cls(vectors, labels, arrays["mean"].astype(np.float32), arrays["projection"].astype(np.float32),
                    int(spec["k"]), float(spec["temperature"]), float(spec["weight"]),
-                   float(spec["blend_language_weight"]))
+                   float(spec["blend_language_weight"]), routes, int(spec.get("route_k", 10)),
+                   float(spec.get("route_threshold", 0.6)))
+
+
+def _int8_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 with a float16 scale each."""
+    scale = (np.maximum(np.abs(x).max(axis=1), 1e-6) / 127.0).astype(np.float16)
+    return np.round(x / scale.astype(np.float32)[:, None]).clip(-127, 127).astype(np.int8), scale
+
+
+def _float_rows(quantized: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """`_int8_rows` undone, rows at unit length."""
+    return unit_vectors(quantized.astype(np.float32) * scale.astype(np.float32)[:, None])

@@ -20,7 +20,7 @@ from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of
 from clausetag.infer.structure import apply_rules
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
-from clausetag.modeldir import Model, ModelInfo, load_model
+from clausetag.modeldir import Model, ModelInfo, UnitParts, load_model
 from clausetag.jsonlines import json_objects
 from clausetag.records import ERROR_RECORD, OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
 from clausetag.settings import defaults, resolve_path
@@ -218,8 +218,9 @@ def _jsonl_units(path: Path, lang: str | None = None, name: str | None = None) -
 
 
 class ScoreCache:
-    """Units' scores by (language, section, text), the oldest dropped beyond `size` entries (0: none kept).
-    A unit's scores depend on nothing else, so a sentence that recurs in a batch is scored once."""
+    """Units' score parts (`UnitParts.rows`) by (language, section, text), the oldest dropped beyond `size`
+    entries (0: none kept). They depend on nothing else (only their final combination looks at the document),
+    so a sentence that recurs in a batch is scored once."""
 
     def __init__(self, size: int):
         self.size = size
@@ -288,11 +289,15 @@ class Labeler:
         known = self.cache.lookup(distinct)
         todo = [k for k in distinct if k not in known]
         if todo:
-            fresh = dict(zip(todo, self.model.scores([k[2] for k in todo], [k[1] for k in todo], self.batch_size,
-                                                     [k[0] for k in todo])))
+            parts = self.model.unit_parts([k[2] for k in todo], [k[1] for k in todo], self.batch_size,
+                                          [k[0] for k in todo])
+            fresh = dict(zip(todo, parts.rows()))
             self.cache.add(fresh)
             known.update(fresh)
-        scores = np.stack([known[k] for k in keys])
+        nb = self.model.neighbours
+        parts = UnitParts.from_rows(np.stack([known[k] for k in keys]), len(self.labels), nb is not None,
+                                    nb is not None and nb.routes is not None)
+        scores = self.model.finish(parts, langs)  # the units of one document
         decisions = self.model.decide(scores, langs)
         names = self.labels
         fallback = self.model.taxonomy.fallback

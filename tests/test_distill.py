@@ -140,7 +140,7 @@ def test_teacher_scores_are_cached_by_teacher_and_unit(tmp_path, monkeypatch):
         def __init__(self):
             self.labels = labels
 
-        def scores(self, texts, sections, batch_size, langs):
+        def scores(self, texts, sections, batch_size, langs, docs):
             calls.append(list(texts))
             return np.array([[len(t) / 100, 1 - len(t) / 100] for t in texts], dtype=np.float32)
 

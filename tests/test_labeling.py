@@ -367,13 +367,13 @@ def test_recurring_units_are_scored_once_with_the_same_result(tiny_model):
     cached = Labeler.load(tiny_model, score_cache_units=3)  # numbered headings: sections, not titles
     plain = Labeler(cached.model, score_cache_units=0)
     scored: list[str] = []
-    score = cached.model.scores
+    score = cached.model.unit_parts
 
     def counting(texts, *args, **kwargs):
         scored.extend(texts)
         return score(texts, *args, **kwargs)
 
-    cached.model.scores = counting
+    cached.model.unit_parts = counting
     text = "1. Data\nWe collect your e-mail address.\nWe collect your e-mail address.\nWe share it with partners."
     first = cached.label_text(text, doc="a")
     assert scored == ["1. Data", "We collect your e-mail address.", "We share it with partners."]  # the repeat once

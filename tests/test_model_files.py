@@ -104,3 +104,22 @@ def test_store_round_trip_with_a_label_never_seen(tmp_path):
     probe = ["we collect your phone number", "unrelated words", "partners"]
     np.testing.assert_allclose(again.predict_proba(probe), pipe.predict_proba(probe), atol=1e-12)
     assert (again.predict_proba(probe)[:, 3] == 0).all()  # the label with no positive example
+
+
+def test_model_json_is_written_readable_with_plain_lists_on_one_line():
+    from clausetag.modeldir import readable_json
+
+    record = {"training": {"doc_ids": ["rw_1", "rw_2"], "sources": [{"spec": "jsonl:x", "weights": [1, 2.5]}]},
+              "empty": {}, "none": [], "text": "čeština, 中文"}
+    text = readable_json(record)
+    assert json.loads(text) == record
+    assert '\n  "doc_ids": ["rw_1", "rw_2"],\n' in text and '"weights": [1, 2.5]' in text and "中文" in text
+    shipped = (MODELS / "default" / "model.json").read_text(encoding="utf-8")
+    assert readable_json(json.loads(shipped)) == shipped  # the shipped model's file as save_model writes it
+
+
+def test_shipped_model_folders_stay_within_10_mib():
+    """What is committed of each shipped model (not its cached ONNX export) stays within 10 MiB."""
+    for folder in sorted(p for p in MODELS.iterdir() if p.is_dir()):
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and "onnx" not in p.parts)
+        assert size <= 10 * 1024 * 1024, (folder.name, size)

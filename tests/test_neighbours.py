@@ -97,3 +97,91 @@ def test_a_long_units_embedding_is_the_mean_of_its_windows_and_its_scores_their_
     np.testing.assert_allclose(scores, [[0.1, 0.2], [0.9, 0.8]])
     np.testing.assert_allclose(emb, [[1.0], [4.0]])
     np.testing.assert_allclose(windowed_scores(Windows(), ["a", "b"], None, lambda b: b["w"][:, :2]), scores)
+
+
+def _routed(**settings) -> tuple[Neighbours, np.ndarray, np.ndarray]:
+    """Kept units around one direction, route units (another collection) around the opposite one."""
+    rng = np.random.default_rng(3)
+    axis = np.zeros(16, dtype=np.float32)
+    axis[0] = 1.0
+    kept = axis + 0.3 * rng.normal(size=(60, 16)).astype(np.float32)
+    other = -axis + 0.3 * rng.normal(size=(60, 16)).astype(np.float32)
+    y = (rng.random((60, 3)) > 0.5).astype(np.uint8)
+    nb = Neighbours.fit(kept, y, route_embeddings=other, route_dims=8, k=5, weight=0.5, blend_language_weight=0.0,
+                        **settings)
+    return nb, axis + 0.3 * rng.normal(size=(4, 16)), -axis + 0.3 * rng.normal(size=(4, 16))
+
+
+def test_a_document_that_reads_like_the_kept_units_takes_the_weight_in_a_tfidf_language_too():
+    nb, like, unlike = _routed(route_k=5, route_threshold=0.6)
+    assert nb.routes.shape == (60, 8)
+    np.testing.assert_allclose(nb.kept_shares(like), 1.0)
+    np.testing.assert_allclose(nb.kept_shares(unlike), 0.0)
+    emb = np.vstack([like, unlike])
+    langs, zero = ["en"] * 8, np.zeros((8, 3), dtype=np.float32)
+    docs = ["a"] * 4 + ["b"] * 4
+    votes, shares = nb.unit_parts(emb)
+    np.testing.assert_allclose(nb.weights(8, langs, ["en"], shares, docs), [0.5] * 4 + [0.0] * 4)
+    np.testing.assert_allclose(nb.apply(zero, emb, langs, ["en"], docs), np.vstack([0.5 * votes[:4], zero[4:]]))
+    # none given, the units are one document: half of them like the kept units is under 0.6
+    np.testing.assert_allclose(nb.weights(8, langs, ["en"], shares), 0.0)
+    np.testing.assert_allclose(nb.weights(8, ["de"] * 8, ["en"], shares, docs), 0.5)  # not a TF-IDF language
+    plain, _, _ = _kept(weight=0.5)
+    assert plain.kept_shares(emb) is None and "route_units" not in plain.to_dict()
+
+
+def test_route_units_are_saved_as_int8_and_loaded_back(tmp_path):
+    nb, like, unlike = _routed(route_k=7, route_threshold=0.55)
+    nb.save(tmp_path)
+    from safetensors.numpy import load_file
+
+    stored = load_file(str(tmp_path / Neighbours.FILE))
+    assert (stored["routes"].dtype.name, stored["routes"].shape, stored["route_scale"].shape) == ("int8", (60, 8), (60,))
+    spec = json.loads(json.dumps(nb.to_dict()))
+    assert {k: spec[k] for k in ("route_units", "route_dims", "route_k", "route_threshold")} == {
+        "route_units": 60, "route_dims": 8, "route_k": 7, "route_threshold": 0.55}
+    back = Neighbours.load(tmp_path, spec)
+    assert back.to_dict() == nb.to_dict()
+    emb = np.vstack([like, unlike])
+    np.testing.assert_array_equal(back.kept_shares(emb), nb.kept_shares(emb))
+    with pytest.raises(ValueError, match="60 route vectors, model.json says 0"):
+        Neighbours.load(tmp_path, {k: v for k, v in spec.items() if not k.startswith("route")})
+
+
+def test_the_labeler_combines_cached_unit_parts_as_the_model_scores_one_document(tiny_model):
+    """With a routing neighbours part, `label` keeps each unit's parts (not its final scores) and combines
+    a document's units as `Model.scores` does for the same units given together."""
+    from clausetag.infer.labeler import Labeler
+    from clausetag.modeldir import load_model
+
+    model = load_model(tiny_model)
+    texts = ["We collect your e-mail address.", "We share it with partners.", "Contact us at privacy@example.com.",
+             "Wir speichern Ihre Daten zehn Jahre.", "我们会收集您的手机号码。", "You may delete your account."]
+    _, emb = model.classifier.scores_and_embeddings(texts, None)
+    y = np.eye(len(texts), len(model.labels), dtype=np.uint8)
+    model.neighbours = Neighbours.fit(emb[:3], y[:3], route_embeddings=emb[3:], route_dims=16, k=2, route_k=3)
+    labeler = Labeler(model)
+    text = "\n".join(texts)
+    units, _ = labeler.units_of_text(text, "doc")
+    got = np.array([[p.scores[n] for n in model.labels] for p in Labeler(model, structure=False).label_units(units)])
+    want = model.scores([u.text for u in units], [u.section for u in units], langs=[u.lang for u in units])
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    again = np.array([[p.scores[n] for n in model.labels] for p in labeler.label_units(units)])  # parts cached
+    assert labeler.cache.lookup([(units[0].lang, units[0].section, units[0].text)])
+    np.testing.assert_allclose(np.array([[p.scores[n] for n in model.labels] for p in labeler.label_units(units)]),
+                               again, atol=1e-6)
+
+
+def test_route_settings_are_checked_when_the_config_is_read():
+    from clausetag.train.config import ConfigError, load_config
+
+    tiny = Path(__file__).parent / "data" / "tiny_seeds.toml"
+    cfg = load_config(tiny, {"neighbours.weight": "0.5", "neighbours.route_sources": "jsonl:data/seeds"})
+    assert cfg.neighbours.route_sources == ["jsonl:data/seeds"] and cfg.neighbours.route_threshold == 0.6
+    with pytest.raises(ConfigError, match=r"\[neighbours\] route_sources: 'opp115:train' is not one of the"):
+        load_config(tiny, {"neighbours.route_sources": "opp115:train"})
+    with pytest.raises(ConfigError, match=r"route_dims \(32\) must be at most dims \(16\)"):
+        load_config(tiny, {"neighbours.route_sources": "jsonl:data/seeds", "neighbours.dims": "16"})
+    for key, value in (("route_threshold", "1.5"), ("route_k", "0"), ("route_units", "0")):
+        with pytest.raises(ConfigError, match=key):
+            load_config(tiny, {f"neighbours.{key}": value})

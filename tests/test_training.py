@@ -354,6 +354,7 @@ def test_continued_model_with_neighbours_and_kept_thresholds(tiny_model, tmp_pat
     cfg = load_config(Path(__file__).parent / "data" / "tiny_seeds.toml",
                       {"finetune.init_from": str(tiny_model), "finetune.max_minutes": "0",
                        "neighbours.weight": "0.5", "neighbours.sources": "jsonl:data/seeds",
+                       "neighbours.route_sources": "jsonl:data/seeds", "neighbours.route_units": "40",
                        "validation.thresholds_from": str(tiny_model)})
     path, metrics = train(cfg, tmp_path / "nb")
     base, model = load_model(tiny_model), load_model(path)
@@ -361,8 +362,11 @@ def test_continued_model_with_neighbours_and_kept_thresholds(tiny_model, tmp_pat
     seeds = [u for u in read_jsonl("data/seeds").units if u.doc != "003_b7ec3afbff0be310.txt"]
     distinct = {(u.text, u.section, tuple(u.labels)) for u in seeds}
     assert model.info.neighbours == {"units": len(distinct), "dims": 384, "k": 10, "temperature": 0.01,
-                                     "weight": 0.5, "blend_language_weight": 0.0, "sources": ["jsonl:data/seeds"]}
-    assert (path / "neighbours.safetensors").stat().st_size < len(distinct) * 400 + 384 * 384 * 2 + 4096
+                                     "weight": 0.5, "blend_language_weight": 0.0, "sources": ["jsonl:data/seeds"],
+                                     "route_units": 40, "route_dims": 32, "route_k": 10, "route_threshold": 0.6,
+                                     "route_sources": ["jsonl:data/seeds"]}
+    assert model.neighbours.routes.shape == (40, 32)  # a seeded sample of the source's units, as saved
+    assert (path / "neighbours.safetensors").stat().st_size < len(distinct) * 400 + 384 * 384 * 2 + 40 * 40 + 4096
     unit = next(u for u in seeds if len(u.text) > 40 and u.labels != ["other"])
     names = model.labels
     gold = np.array([[n in unit.labels for n in names]], dtype=np.float32)

@@ -87,7 +87,18 @@ def _neighbours_lines(spec: dict | None, blended: bool) -> list[str]:
             f"mean-pooled embeddings, weighted by softmax(similarity / {spec['temperature']:g})) are averaged into its",
             f"scores, {where}. The {spec['units']} units kept (`neighbours.safetensors`: their embeddings in",
             f"{spec.get('dims', '?')} dimensions, int8, and their labels) are the distinct training units of",
-            f"{', '.join(spec.get('sources', [])) or 'every source'}."]
+            f"{', '.join(spec.get('sources', [])) or 'every source'}.", *_route_lines(spec)]
+
+
+def _route_lines(spec: dict) -> list[str]:
+    if not spec.get("route_units"):
+        return []
+    return [f"A document in a language with a TF-IDF part takes weight {spec['weight']:g} too where its units' "
+            f"{spec['route_k']} nearest",
+            f"of the kept units and {spec['route_units']} route units (a sample of "
+            f"{', '.join(spec.get('route_sources', []))}; {spec['route_dims']} dimensions)",
+            f"are on average at least {spec['route_threshold']:g} kept ones: a document that reads like the kept "
+            "units rather than those sources."]
 
 
 def _weighting_words(weighting: str | None, n_sets: int) -> str:

@@ -146,6 +146,14 @@ class NeighboursSpec:
     dims: int = 0  # embeddings projected on their first N principal components (0 = kept whole): a smaller file
     # the sources (specs of [[sources]]) whose training units are kept; empty = every training unit
     sources: list[str] = field(default_factory=list)
+    # document routing (off when empty): sources (specs of [[sources]]) whose training units, `route_units` of
+    # each at most, are kept as route units; a document in a TF-IDF language whose units' `route_k` nearest of
+    # the kept and route units are on average at least `route_threshold` kept ones takes `weight`
+    route_sources: list[str] = field(default_factory=list)
+    route_units: int = 1000
+    route_dims: int = 32  # the first N of the kept units' projected dimensions (at most dims)
+    route_k: int = 10
+    route_threshold: float = 0.6
 
 
 @dataclass
@@ -246,6 +254,8 @@ _RANGES: dict[str, tuple[float, bool, float | None]] = {
     "distill.teacher_batch_size": (1, False, None),
     "neighbours.weight": (0, False, 1), "neighbours.blend_language_weight": (0, False, 1),
     "neighbours.k": (1, False, None), "neighbours.temperature": (0, True, None), "neighbours.dims": (0, False, None),
+    "neighbours.route_units": (1, False, None), "neighbours.route_dims": (1, False, None),
+    "neighbours.route_k": (1, False, None), "neighbours.route_threshold": (0, True, 1.000001),
     "distill.loss_sample": (1, False, None),
 }
 
@@ -312,9 +322,13 @@ def _check(cfg: TrainConfig, path: str) -> None:
         raise ConfigError(f"{path}: no [[sources]]")
     if (cfg.neighbours.weight or cfg.neighbours.blend_language_weight) and cfg.method == "tfidf":
         raise ConfigError(f"{path}: [neighbours] needs an encoder method (frozen, finetune or distill), not tfidf")
-    unknown = sorted(set(cfg.neighbours.sources) - {s.spec for s in cfg.sources})
-    if unknown:
-        raise ConfigError(f"{path}: [neighbours] sources: {unknown[0]!r} is not one of the [[sources]]")
+    for key in ("sources", "route_sources"):
+        unknown = sorted(set(getattr(cfg.neighbours, key)) - {s.spec for s in cfg.sources})
+        if unknown:
+            raise ConfigError(f"{path}: [neighbours] {key}: {unknown[0]!r} is not one of the [[sources]]")
+    if cfg.neighbours.route_sources and cfg.neighbours.dims and cfg.neighbours.route_dims > cfg.neighbours.dims:
+        raise ConfigError(f"{path}: [neighbours] route_dims ({cfg.neighbours.route_dims}) must be at most dims "
+                          f"({cfg.neighbours.dims})")
     _check_onnx(cfg.onnx, path)
 
 

@@ -111,8 +111,23 @@ def fit_neighbours(cfg: TrainConfig, taxonomy: Taxonomy, clf, by_source: dict[st
     _, embeddings = clf.scores_and_embeddings([u.text for u in units], _sections(units))
     labels = np.array([[name in u.labels for name in taxonomy.names] for u in units], dtype=np.uint8)
     n = cfg.neighbours
+    routes = route_units(cfg, by_source)
+    route_embeddings = clf.scores_and_embeddings([u.text for u in routes], _sections(routes))[1] if routes else None
     return Neighbours.fit(embeddings, labels, dims=n.dims, k=n.k, temperature=n.temperature, weight=n.weight,
-                          blend_language_weight=n.blend_language_weight)
+                          blend_language_weight=n.blend_language_weight, route_embeddings=route_embeddings,
+                          route_dims=n.route_dims, route_k=n.route_k, route_threshold=n.route_threshold)
+
+
+def route_units(cfg: TrainConfig, by_source: dict[str, list[Unit]]) -> list[Unit]:
+    """`[neighbours] route_units` training units of each of `route_sources` at most (a seeded sample)."""
+    rng = random.Random(cfg.seed)
+    out: list[Unit] = []
+    for spec in cfg.neighbours.route_sources:
+        units = by_source.get(spec, [])
+        if not units:
+            raise ConfigError(f"[neighbours] route_sources: no training units in {spec}")
+        out += rng.sample(units, min(cfg.neighbours.route_units, len(units)))
+    return out
 
 
 def kept_thresholds(directory: str, taxonomy: Taxonomy) -> Thresholds:

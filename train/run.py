@@ -113,7 +113,7 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     def score(units: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
         """(the model's scores, the classifier's alone: what languages outside the blend get)."""
         return combined_scores(clf, blend, neighbours, [u.text for u in units], [u.section for u in units],
-                               [u.lang for u in units])
+                               [u.lang for u in units], docs=[u.doc for u in units])
 
     scored = {name: score(units) for name, units in data.validation.items()}
     scores = {name: both[0] for name, both in scored.items()}
@@ -171,6 +171,7 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         thresholds_by_language=thresholds.to_dicts(taxonomy.names)[1] or None,
         encoder=encoder, inputs=inputs, blend=_blend_record(cfg, blend), onnx=cfg.onnx or None,
         neighbours=neighbours.to_dict() | {"sources": cfg.neighbours.sources or sorted(data.by_source)}
+        | ({"route_sources": cfg.neighbours.route_sources} if neighbours.routes is not None else {})
         if neighbours else None,
         training={"config_name": cfg.name, "config_path": cfg.path, "config_sha256_16": cfg.hash,
                   "seed": cfg.seed, "data": data.summary, "train_minutes": round(train_minutes, 2),

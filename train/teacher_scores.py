@@ -1,7 +1,9 @@
 """A teacher model's scores of training units, computed once and kept on disk.
 
 The scores of a unit depend on the teacher's files, the backend that runs it and the unit's language,
-section heading and text (what `clausetag label` scores), so they are kept under a key of the first two,
+section heading and text (what `clausetag label` scores; a teacher whose neighbours part routes by document
+also on the document's other units: they are scored in chunks of whole documents, and a unit met again
+in another document keeps its first scores), so they are kept under a key of the first two,
 one row per unit key, in shards (`scores-*.npz`: unit keys and float32 scores, no pickle) that each run
 adds to. A rerun with the same teacher scores only the units it has not met before; a retrained
 teacher (other files) starts a folder of its own.
@@ -46,6 +48,20 @@ def teacher_key(model_dir: Path, backend: str) -> str:
             continue
         h.update(rel.as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def document_chunks(units: list[Unit], size: int) -> list[list[int]]:
+    """Indices of `units` in chunks of whole documents (a teacher's scores may depend on a unit's document),
+    about `size` units each, each ordered by text length (less padding in a batch)."""
+    by_doc: dict[str, list[int]] = {}
+    for i, u in enumerate(units):
+        by_doc.setdefault(u.doc, []).append(i)
+    chunks: list[list[int]] = [[]]
+    for members in by_doc.values():
+        if chunks[-1] and len(chunks[-1]) + len(members) > size:
+            chunks.append([])
+        chunks[-1] += members
+    return [sorted(c, key=lambda i: len(units[i].text)) for c in chunks if c]
 
 
 def unit_key(unit: Unit) -> bytes:
@@ -104,12 +120,10 @@ class TeacherScores:
             raise ConfigError(f"teacher {self.model_dir}: its labels ({', '.join(teacher.labels)}) are not the "
                              f"config's taxonomy's ({', '.join(self.labels)})")
         self.folder.mkdir(parents=True, exist_ok=True)
-        order = sorted(range(len(units)), key=lambda i: len(units[i].text))  # less padding in each batch
-        for at in range(0, len(order), SHARD_UNITS):
-            part = order[at: at + SHARD_UNITS]
+        for part in document_chunks(units, SHARD_UNITS):
             chunk = [units[i] for i in part]
             scores = teacher.scores([u.text for u in chunk], [u.section for u in chunk], self.batch_size,
-                                    [u.lang for u in chunk]).astype(np.float32)
+                                    [u.lang for u in chunk], [u.doc for u in chunk]).astype(np.float32)
             self._write([keys[i] for i in part], scores)
             self.rows.update(zip((keys[i] for i in part), scores))
             self.scored += len(part)

@@ -186,7 +186,8 @@ def score_gold(model: Model, gold: GoldSet, role: str, structure: bool = False) 
     none and are scored on the model's own labels."""
     units = gold.units
     langs = [u.lang for u in units]
-    scores = model.scores([u.text for u in units], [u.section for u in units], langs=langs)
+    scores = model.scores([u.text for u in units], [u.section for u in units], langs=langs,
+                          docs=[u.doc for u in units])
     pred = model.decide(scores, langs).astype(bool)
     meta = model_meta(model)
     if structure and any(u.heading for u in units):
