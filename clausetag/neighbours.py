@@ -13,7 +13,8 @@ units: with `routes` (embeddings of other collections' units, e.g. the corpora's
 each unit's `route_k` nearest among the kept and the route units are found (on the first `route_dims`
 projected dimensions), and a document whose units' nearest are on average at least `route_threshold` kept
 units takes `weight` in its TF-IDF languages too. A unit's votes and share depend on nothing else; only this
-last step looks at its document (`docs`: one id per unit; none given, the units scored together are one).
+last step looks at its document (`docs`: one id per unit; none given, the units scored together are one),
+and a document of fewer than `route_min_units` units (clausetag/defaults.toml) is not routed.
 
 With `dims` the embeddings are first projected on their `dims` principal components (fitted on the kept
 units), which keeps a model folder small at little cost. The kept vectors are stored as int8 per row (with
@@ -23,7 +24,7 @@ pickle, about `dims` + 4 bytes per unit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class Neighbours:
     routes: np.ndarray | None = None  # (m, route_dims) float32, unit length: other collections' units
     route_k: int = 10
     route_threshold: float = 0.6
+    route_min_units: int = field(default_factory=lambda: _default("route_min_units"))  # clausetag/defaults.toml
 
     FILE = "neighbours.safetensors"
 
@@ -129,15 +131,17 @@ class Neighbours:
         """Each of `n` units' weight: `blend_language_weight` where its language has a TF-IDF part, else
         `weight` (`weight` for all when the languages are not known); `weight` in a TF-IDF language too where
         the unit's document (`docs`, else all `n` units) has a mean kept share (`shares`) of at least
-        `route_threshold`."""
+        `route_threshold` and at least `route_min_units` units."""
         if langs is None:
             return np.full(n, self.weight, dtype=np.float32)
         in_blend = np.isin(np.asarray(langs, dtype=object), list(blend_languages))
         if shares is not None and self.routes is not None and n:
             ids = np.asarray(docs if docs is not None else [""] * n, dtype=object)
             _, group = np.unique(ids, return_inverse=True)
-            mean_share = np.bincount(group, weights=shares) / np.bincount(group)
-            in_blend &= mean_share[group] < self.route_threshold
+            counts = np.bincount(group)
+            routed = (np.bincount(group, weights=shares) / counts >= self.route_threshold) & (
+                counts >= self.route_min_units)
+            in_blend &= ~routed[group]
         return np.where(in_blend, self.blend_language_weight, self.weight).astype(np.float32)
 
     def combine(self, scores: np.ndarray, votes: np.ndarray, shares: np.ndarray | None,
@@ -200,6 +204,12 @@ class Neighbours:
                    int(spec["k"]), float(spec["temperature"]), float(spec["weight"]),
                    float(spec["blend_language_weight"]), routes, int(spec.get("route_k", 10)),
                    float(spec.get("route_threshold", 0.6)))
+
+
+def _default(key: str):
+    from clausetag.settings import defaults
+
+    return defaults()["neighbours"][key]
 
 
 def _int8_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -113,7 +113,7 @@ def _routed(**settings) -> tuple[Neighbours, np.ndarray, np.ndarray]:
 
 
 def test_a_document_that_reads_like_the_kept_units_takes_the_weight_in_a_tfidf_language_too():
-    nb, like, unlike = _routed(route_k=5, route_threshold=0.6)
+    nb, like, unlike = _routed(route_k=5, route_threshold=0.6, route_min_units=4)
     assert nb.routes.shape == (60, 8)
     np.testing.assert_allclose(nb.kept_shares(like), 1.0)
     np.testing.assert_allclose(nb.kept_shares(unlike), 0.0)
@@ -126,6 +126,10 @@ def test_a_document_that_reads_like_the_kept_units_takes_the_weight_in_a_tfidf_l
     # none given, the units are one document: half of them like the kept units is under 0.6
     np.testing.assert_allclose(nb.weights(8, langs, ["en"], shares), 0.0)
     np.testing.assert_allclose(nb.weights(8, ["de"] * 8, ["en"], shares, docs), 0.5)  # not a TF-IDF language
+    short, _, _ = _routed(route_k=5)  # clausetag/defaults.toml: documents of 10 units or more are routed
+    assert short.route_min_units == 10
+    np.testing.assert_allclose(short.weights(8, langs, ["en"], shares, docs), 0.0)  # 4 units each: too few
+    np.testing.assert_allclose(short.weights(12, ["en"] * 12, ["en"], np.ones(12), ["a"] * 12), 0.5)
     plain, _, _ = _kept(weight=0.5)
     assert plain.kept_shares(emb) is None and "route_units" not in plain.to_dict()
 
