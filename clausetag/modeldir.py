@@ -100,6 +100,11 @@ class Model:
         return unit_parts(self.classifier, self.blend, self.neighbours, texts, sections,
                           self.languages_of(texts, langs), batch_size)
 
+    def parts_from_rows(self, rows: np.ndarray) -> "UnitParts":
+        """`UnitParts.rows` of this model's parts, back as parts (what `label`'s cache keeps)."""
+        nb = self.neighbours
+        return UnitParts.from_rows(rows, len(self.labels), nb is not None, nb is not None and nb.routes is not None)
+
     def finish(self, parts: "UnitParts", langs: list[str] | None, docs: list[str] | None = None) -> np.ndarray:
         """Final scores from `unit_parts` (with the languages it was given or detected)."""
         return finish(parts, self.neighbours, langs, self.blend.languages if self.blend else [], docs)

@@ -91,7 +91,9 @@ class Neighbours:
 
     def votes(self, embeddings: np.ndarray) -> np.ndarray:
         """Per query row: the similarity-weighted average of its `k` nearest units' labels (0..1 per label)."""
-        queries = self.project(embeddings)
+        return self._votes(self.project(embeddings))
+
+    def _votes(self, queries: np.ndarray) -> np.ndarray:
         k = min(self.k, len(self.vectors))
         out = np.zeros((len(queries), self.labels.shape[1]), dtype=np.float32)
         for start in range(0, len(queries), CHUNK):
@@ -106,10 +108,11 @@ class Neighbours:
     def kept_shares(self, embeddings: np.ndarray) -> np.ndarray | None:
         """Per query row: the share of kept units among its `route_k` nearest of the kept and route units
         (None without route units)."""
-        if self.routes is None:
-            return None
+        return None if self.routes is None else self._shares(self.project(embeddings))
+
+    def _shares(self, projected: np.ndarray) -> np.ndarray:
         pool = self._route_pool
-        queries = unit_vectors(self.project(embeddings)[:, :self.route_dims])
+        queries = unit_vectors(projected[:, :self.route_dims])
         k = min(self.route_k, len(pool))
         out = np.zeros(len(queries), dtype=np.float32)
         for start in range(0, len(queries), CHUNK):
@@ -124,7 +127,8 @@ class Neighbours:
 
     def unit_parts(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(votes, kept shares): what `combine` needs of each unit, independent of the other units."""
-        return self.votes(embeddings), self.kept_shares(embeddings)
+        queries = self.project(embeddings)
+        return self._votes(queries), (None if self.routes is None else self._shares(queries))
 
     def weights(self, n: int, langs: list[str] | None, blend_languages, shares: np.ndarray | None = None,
                 docs: list[str] | None = None) -> np.ndarray:

@@ -20,7 +20,7 @@ from clausetag.infer.extract import InputError, Url, input_path, is_url, kind_of
 from clausetag.infer.structure import apply_rules
 from clausetag.infer.language import detect, unit_language
 from clausetag.infer.segment import segment
-from clausetag.modeldir import Model, ModelInfo, UnitParts, load_model
+from clausetag.modeldir import Model, ModelInfo, load_model
 from clausetag.jsonlines import json_objects
 from clausetag.records import ERROR_RECORD, OUTPUT_ONLY_RECORDS, Prediction, SUMMARY_RECORD, UNIT_RECORD, Unit
 from clausetag.settings import defaults, resolve_path
@@ -294,9 +294,7 @@ class Labeler:
             fresh = dict(zip(todo, parts.rows()))
             self.cache.add(fresh)
             known.update(fresh)
-        nb = self.model.neighbours
-        parts = UnitParts.from_rows(np.stack([known[k] for k in keys]), len(self.labels), nb is not None,
-                                    nb is not None and nb.routes is not None)
+        parts = self.model.parts_from_rows(np.stack([known[k] for k in keys]))
         scores = self.model.finish(parts, langs)  # the units of one document
         decisions = self.model.decide(scores, langs)
         names = self.labels
