@@ -69,6 +69,21 @@ class Thresholds:
         row = lambda d: np.array([d[n] for n in names], dtype=np.float32)  # noqa: E731
         return cls(row(default), {lang: row(d) for lang, d in (by_language or {}).items()})
 
+    def overridden(self, names: list[str], values: dict[str, float]) -> "Thresholds":
+        """A copy with `values` (label -> threshold) set in the default row and every language's row."""
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a label of this taxonomy ({', '.join(names)})")
+        cols = [names.index(label) for label in values]
+        new = [float(v) for v in values.values()]
+
+        def row(a: np.ndarray) -> np.ndarray:
+            out = a.copy()
+            out[cols] = new
+            return out
+
+        return Thresholds(row(self.default), {lang: row(a) for lang, a in self.by_language.items()})
+
     def to_dicts(self, names: list[str]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
         row = lambda a: {n: round(float(t), 4) for n, t in zip(names, a)}  # noqa: E731
         return row(self.default), {lang: row(a) for lang, a in self.by_language.items()}

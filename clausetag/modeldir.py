@@ -107,7 +107,7 @@ class Model:
 
     def finish(self, parts: "UnitParts", langs: list[str] | None, docs: list[str] | None = None) -> np.ndarray:
         """Final scores from `unit_parts` (with the languages it was given or detected)."""
-        return finish(parts, self.neighbours, langs, self.blend.languages if self.blend else [], docs)
+        return finish(parts, self.blend, self.neighbours, langs, docs)
 
     def scores(self, texts: list[str], sections: list[str | None] | None = None, batch_size: int = 64,
                langs: list[str] | None = None, docs: list[str] | None = None) -> np.ndarray:
@@ -165,12 +165,13 @@ def unit_parts(classifier, blend: Blend | None, neighbours: Neighbours | None, t
     return UnitParts(blended, alone, *neighbours.unit_parts(embeddings))
 
 
-def finish(parts: UnitParts, neighbours: Neighbours | None, langs: list[str] | None, blend_languages,
+def finish(parts: UnitParts, blend: Blend | None, neighbours: Neighbours | None, langs: list[str] | None,
            docs: list[str] | None = None) -> np.ndarray:
-    """The final scores: `parts.blended` with the neighbours' votes averaged in."""
+    """The final scores: `parts.blended` with the neighbours' votes averaged in (at the weight for the
+    languages `blend` has TF-IDF parts for, where it applies)."""
     if neighbours is None or parts.votes is None:
         return parts.blended
-    return neighbours.combine(parts.blended, parts.votes, parts.shares, langs, blend_languages, docs)
+    return neighbours.combine(parts.blended, parts.votes, parts.shares, langs, blend.languages if blend else [], docs)
 
 
 def combined_scores(classifier, blend: Blend | None, neighbours: Neighbours | None, texts: list[str],
@@ -179,7 +180,7 @@ def combined_scores(classifier, blend: Blend | None, neighbours: Neighbours | No
     """(a model's scores: the classifier's, then its blend's TF-IDF parts and its nearest training units
     averaged in; the classifier's alone). Training scores its validation sets through this too."""
     parts = unit_parts(classifier, blend, neighbours, texts, sections, langs, batch_size)
-    return finish(parts, neighbours, langs, blend.languages if blend else [], docs), parts.alone
+    return finish(parts, blend, neighbours, langs, docs), parts.alone
 
 
 def readable_json(obj, level: int = 0) -> str:

@@ -14,7 +14,7 @@ each unit's `route_k` nearest among the kept and the route units are found (on t
 projected dimensions), and a document whose units' nearest are on average at least `route_threshold` kept
 units takes `weight` in its TF-IDF languages too. A unit's votes and share depend on nothing else; only this
 last step looks at its document (`docs`: one id per unit; none given, the units scored together are one),
-and a document of fewer than `route_min_units` units (clausetag/defaults.toml) is not routed.
+and a document of fewer than `route_min_units` units is not routed.
 
 With `dims` the embeddings are first projected on their `dims` principal components (fitted on the kept
 units), which keeps a model folder small at little cost. The kept vectors are stored as int8 per row (with
@@ -54,7 +54,8 @@ class Neighbours:
     routes: np.ndarray | None = None  # (m, route_dims) float32, unit length: other collections' units
     route_k: int = 10
     route_threshold: float = 0.6
-    route_min_units: int = field(default_factory=lambda: _default("route_min_units"))  # clausetag/defaults.toml
+    # model.json; for a model saved before it was recorded there, clausetag/defaults.toml
+    route_min_units: int = field(default_factory=lambda: _default("route_min_units"))
 
     FILE = "neighbours.safetensors"
 
@@ -170,7 +171,7 @@ class Neighbours:
                 "blend_language_weight": self.blend_language_weight}
         if self.routes is not None:
             spec |= {"route_units": int(len(self.routes)), "route_dims": self.route_dims, "route_k": self.route_k,
-                     "route_threshold": self.route_threshold}
+                     "route_threshold": self.route_threshold, "route_min_units": self.route_min_units}
         return spec
 
     def save(self, directory: Path) -> None:
@@ -207,7 +208,8 @@ class Neighbours:
         return cls(vectors, labels, arrays["mean"].astype(np.float32), arrays["projection"].astype(np.float32),
                    int(spec["k"]), float(spec["temperature"]), float(spec["weight"]),
                    float(spec["blend_language_weight"]), routes, int(spec.get("route_k", 10)),
-                   float(spec.get("route_threshold", 0.6)))
+                   float(spec.get("route_threshold", 0.6)),
+                   int(spec.get("route_min_units", _default("route_min_units"))))
 
 
 def _default(key: str):

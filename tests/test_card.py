@@ -53,3 +53,8 @@ def test_the_card_describes_the_nearest_units_part_and_kept_thresholds():
     assert "Thresholds (and early stopping) are those of `models/default`, kept as they are" in card
     plain = model_card(info)
     assert "## Nearest training units" not in plain and "kept as they are" not in plain
+    tuned = metrics | {"thresholds_from": "", "thresholds_tuned_on": ["capp130:zh", "opp115:validation"],
+                       "threshold_weighting": "pooled", "threshold_overrides": {"specific_audiences": 0.75}}
+    assert ("Thresholds (and early stopping) used capp130:zh, opp115:validation (pooled: every unit weighing the "
+            "same), but specific_audiences set to 0.75 ([validation] threshold_overrides), so the figures") in " ".join(
+        model_card(replace(info, metrics=tuned)).split())

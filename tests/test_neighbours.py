@@ -135,17 +135,20 @@ def test_a_document_that_reads_like_the_kept_units_takes_the_weight_in_a_tfidf_l
 
 
 def test_route_units_are_saved_as_int8_and_loaded_back(tmp_path):
-    nb, like, unlike = _routed(route_k=7, route_threshold=0.55)
+    nb, like, unlike = _routed(route_k=7, route_threshold=0.55, route_min_units=3)
     nb.save(tmp_path)
     from safetensors.numpy import load_file
 
     stored = load_file(str(tmp_path / Neighbours.FILE))
     assert (stored["routes"].dtype.name, stored["routes"].shape, stored["route_scale"].shape) == ("int8", (60, 8), (60,))
     spec = json.loads(json.dumps(nb.to_dict()))
-    assert {k: spec[k] for k in ("route_units", "route_dims", "route_k", "route_threshold")} == {
-        "route_units": 60, "route_dims": 8, "route_k": 7, "route_threshold": 0.55}
+    assert {k: spec[k] for k in ("route_units", "route_dims", "route_k", "route_threshold", "route_min_units")} == {
+        "route_units": 60, "route_dims": 8, "route_k": 7, "route_threshold": 0.55, "route_min_units": 3}
     back = Neighbours.load(tmp_path, spec)
     assert back.to_dict() == nb.to_dict()
+    # a model.json written before route_min_units was recorded: clausetag/defaults.toml's
+    older = Neighbours.load(tmp_path, {k: v for k, v in spec.items() if k != "route_min_units"})
+    assert older.route_min_units == 10
     emb = np.vstack([like, unlike])
     np.testing.assert_array_equal(back.kept_shares(emb), nb.kept_shares(emb))
     with pytest.raises(ValueError, match="60 route vectors, model.json says 0"):

@@ -105,3 +105,18 @@ def test_thresholds_round_trip_through_dicts():
     default, by_language = th.to_dicts(TAX.names)
     again = Thresholds.from_dicts(TAX.names, default, by_language)
     assert np.array_equal(again.default, th.default) and np.array_equal(again.by_language["zh"], th.by_language["zh"])
+
+
+def test_overridden_thresholds_set_a_label_in_every_row_and_refuse_an_unknown_label():
+    names = TAX.names
+    th = Thresholds(np.full(len(names), 0.5, dtype=np.float32), {"de": np.full(len(names), 0.4, dtype=np.float32)})
+    out = th.overridden(names, {"specific_audiences": 0.75, "contact": 0.6})
+    sa, contact = names.index("specific_audiences"), names.index("contact")
+    for row, base in ((out.default, 0.5), (out.by_language["de"], 0.4)):
+        assert row[sa] == 0.75 and abs(row[contact] - 0.6) < 1e-6
+        assert np.all(np.delete(row, [sa, contact]) == base)
+    assert th.default[sa] == 0.5  # a copy: the thresholds overridden are left as they were
+    import pytest
+
+    with pytest.raises(ValueError, match="'children' is not a label"):
+        th.overridden(names, {"children": 0.5})

@@ -32,6 +32,11 @@ def test_config_errors_name_the_file(tmp_path):
         parse_config('name = "x"\nlearning_rate = 3\n[[sources]]\nspec = "x"\n', "y.toml")
     with pytest.raises(ConfigError, match="no such setting"):
         load_config(CONFIGS / "default.toml", {"finetune.nope": "1"})
+    table = load_config(CONFIGS / "default.toml", {"validation.threshold_overrides": "specific_audiences=0.75,contact=0.5"})
+    assert table.validation.threshold_overrides == {"specific_audiences": 0.75, "contact": 0.5}
+    for value in ("specific_audiences", "contact=high"):
+        with pytest.raises(ConfigError, match="threshold_overrides'"):
+            load_config(CONFIGS / "default.toml", {"validation.threshold_overrides": value})
     with pytest.raises(ConfigError, match=r"^y.toml: missing required key\(s\) \['name'\]$"):
         parse_config('method = "tfidf"\n[[sources]]\nspec = "x"\n', "y.toml")
     with pytest.raises(ConfigError, match=r"^y.toml \[\[sources\]\]: missing required key\(s\) \['spec'\]$"):
@@ -40,7 +45,11 @@ def test_config_errors_name_the_file(tmp_path):
     for section, setting, words in (("tfidf", "C = 0", r"\[tfidf\] C must be a number above 0, not 0"),
                                     ("tfidf", "ngram_min = 3\nngram_max = 2", r"\[tfidf\] ngram_max \(2\) is below ngram_min \(3\)"),
                                     ("finetune", "warmup_ratio = 1.5", r"\[finetune\] warmup_ratio must be a number 0 or more and below 1"),
-                                    ("finetune", 'batch_size = "32"', r"\[finetune\] batch_size must be a number 1 or more, not '32'")):
+                                    ("finetune", 'batch_size = "32"', r"\[finetune\] batch_size must be a number 1 or more, not '32'"),
+                                    ("validation", "threshold_overrides = {contact = 1.5}",
+                                     r"\[validation\] threshold_overrides: contact must be a number above 0 and below 1"),
+                                    ("validation", "threshold_overrides = 0.5",
+                                     r"\[validation\] threshold_overrides must be a table of label = threshold")):
         with pytest.raises(ConfigError, match=rf"^y.toml: {words}"):
             parse_config(ok + f"[{section}]\n{setting}\n", "y.toml")
     src = 'name = "x"\n[[sources]]\nspec = "x"\n[onnx]\n'
@@ -355,16 +364,19 @@ def test_continued_model_with_neighbours_and_kept_thresholds(tiny_model, tmp_pat
                       {"finetune.init_from": str(tiny_model), "finetune.max_minutes": "0",
                        "neighbours.weight": "0.5", "neighbours.sources": "jsonl:data/seeds",
                        "neighbours.route_sources": "jsonl:data/seeds", "neighbours.route_units": "40",
-                       "validation.thresholds_from": str(tiny_model)})
+                       "neighbours.route_min_units": "12", "validation.thresholds_from": str(tiny_model)})
+    cfg.validation.threshold_overrides = {"specific_audiences": 0.75}
     path, metrics = train(cfg, tmp_path / "nb")
     base, model = load_model(tiny_model), load_model(path)
-    assert model.info.thresholds == base.info.thresholds and metrics["thresholds_from"] == str(tiny_model)
+    assert model.info.thresholds == base.info.thresholds | {"specific_audiences": 0.75}
+    assert metrics["thresholds_from"] == str(tiny_model)
+    assert metrics["threshold_overrides"] == {"specific_audiences": 0.75}
     seeds = [u for u in read_jsonl("data/seeds").units if u.doc != "003_b7ec3afbff0be310.txt"]
     distinct = {(u.text, u.section, tuple(u.labels)) for u in seeds}
     assert model.info.neighbours == {"units": len(distinct), "dims": 384, "k": 10, "temperature": 0.01,
                                      "weight": 0.5, "blend_language_weight": 0.0, "sources": ["jsonl:data/seeds"],
                                      "route_units": 40, "route_dims": 32, "route_k": 10, "route_threshold": 0.6,
-                                     "route_sources": ["jsonl:data/seeds"]}
+                                     "route_min_units": 12, "route_sources": ["jsonl:data/seeds"]}
     assert model.neighbours.routes.shape == (40, 32)  # a seeded sample of the source's units, as saved
     assert (path / "neighbours.safetensors").stat().st_size < len(distinct) * 400 + 384 * 384 * 2 + 40 * 40 + 4096
     unit = next(u for u in seeds if len(u.text) > 40 and u.labels != ["other"])
@@ -374,7 +386,11 @@ def test_continued_model_with_neighbours_and_kept_thresholds(tiny_model, tmp_pat
     np.testing.assert_allclose(model.scores([unit.text], [unit.section]), 0.5 * encoder + 0.5 * gold, atol=0.02)
     card = (path / "README.md").read_text(encoding="utf-8")
     assert "## Nearest training units" in card and f"The {len(distinct)} units kept" in card
-    assert f"are those of `{tiny_model}`, kept as they are" in card
+    assert (f"are those of `{tiny_model}` (tuned there on its validation sets), but specific_audiences set to 0.75 "
+            "([validation] threshold_overrides)") in " ".join(card.split())
+    cfg.validation.threshold_overrides = {"children": 0.5}
+    with pytest.raises(ConfigError, match=r"threshold_overrides: 'children' is not a label of this taxonomy"):
+        train(cfg, tmp_path / "unknown-label")
     with pytest.raises(ConfigError, match="not one of the"):
         load_config(Path(__file__).parent / "data" / "tiny_seeds.toml", {"neighbours.sources": "jsonl:elsewhere"})
 

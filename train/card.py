@@ -98,7 +98,8 @@ def _route_lines(spec: dict) -> list[str]:
             f"of the kept units and {spec['route_units']} route units (a sample of "
             f"{', '.join(spec.get('route_sources', []))}; {spec['route_dims']} dimensions)",
             f"are on average at least {spec['route_threshold']:g} kept ones: a document that reads like the kept "
-            "units rather than those sources."]
+            "units rather than those sources"
+            + (f" (a document of at least {spec['route_min_units']} units)." if "route_min_units" in spec else ".")]
 
 
 def _weighting_words(weighting: str | None, n_sets: int) -> str:
@@ -110,11 +111,17 @@ def _weighting_words(weighting: str | None, n_sets: int) -> str:
 
 
 def _tuned_on_words(metrics: dict) -> list[str]:
+    overrides = metrics.get("threshold_overrides") or {}
+    set_words = (", but " + ", ".join(f"{k} set to {v:g}" for k, v in overrides.items())
+                 + " ([validation] threshold_overrides)") if overrides else ""
     if metrics.get("thresholds_from"):
-        return [f"are those of `{metrics['thresholds_from']}`, kept as they are (tuned there on its validation sets),"]
+        kept = f"are those of `{metrics['thresholds_from']}`"
+        if not overrides:
+            return [kept + ", kept as they are (tuned there on its validation sets),"]
+        return [kept + " (tuned there on its validation sets)" + set_words + ","]
     tuned_on = metrics.get("thresholds_tuned_on", [])
     return [f"used {', '.join(tuned_on) or 'the pooled validation sets'}"
-            + _weighting_words(metrics.get("threshold_weighting"), len(tuned_on))]
+            + _weighting_words(metrics.get("threshold_weighting"), len(tuned_on)).rstrip(",") + set_words + ","]
 
 
 def _threshold_lines(info: ModelInfo) -> list[str]:

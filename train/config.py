@@ -58,6 +58,9 @@ class ValidationSpec:
     # a model folder whose thresholds are kept instead of tuned again (they are still scored on the validation
     # sets): a part added to a shipped model then cannot move the languages it does not touch
     thresholds_from: str = ""
+    # label -> threshold, set in every row after the thresholds are tuned or kept: for a value chosen on
+    # documents the validation sets do not hold (docs/training-notes.md says on which)
+    threshold_overrides: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,6 +157,7 @@ class NeighboursSpec:
     route_dims: int = 32  # the first N of the kept units' projected dimensions (at most dims)
     route_k: int = 10
     route_threshold: float = 0.6
+    route_min_units: int = 10  # a document of fewer units is not routed (too little to tell)
 
 
 @dataclass
@@ -256,6 +260,7 @@ _RANGES: dict[str, tuple[float, bool, float | None]] = {
     "neighbours.k": (1, False, None), "neighbours.temperature": (0, True, None), "neighbours.dims": (0, False, None),
     "neighbours.route_units": (1, False, None), "neighbours.route_dims": (1, False, None),
     "neighbours.route_k": (1, False, None), "neighbours.route_threshold": (0, True, 1.000001),
+    "neighbours.route_min_units": (1, False, None),
     "distill.loss_sample": (1, False, None),
 }
 
@@ -292,6 +297,13 @@ def _check(cfg: TrainConfig, path: str) -> None:
                           "keep_from every language with enough units gets a part anyway)")
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", cfg.encoder.device):
         raise ConfigError(f"{path}: [encoder] device must be auto, cpu, cuda or cuda:N, not {cfg.encoder.device!r}")
+    overrides = cfg.validation.threshold_overrides
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{path}: [validation] threshold_overrides must be a table of label = threshold")
+    for label, value in overrides.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ConfigError(f"{path}: [validation] threshold_overrides: {label} must be a number above 0 and "
+                              f"below 1, not {value!r}")
     if cfg.validation.min_language_units < 1:
         raise ConfigError(f"{path}: [validation] min_language_units must be 1 or more")
     if cfg.finetune.lora_layers < 0:
@@ -352,7 +364,7 @@ def _check_onnx(onnx: Any, path: str) -> None:
 
 def _coerce(target, attr: str, value: Any, key: str) -> Any:
     """`value` (often a command-line string) as the setting's declared kind: a float setting written
-    as an integer in the file stays a float; "false" is False; "a,b" is a list of two."""
+    as an integer in the file stays a float; "false" is False; "a,b" is a list of two; "a=0.5" a table."""
     default = {f.name: f.default for f in fields(target)}.get(attr, MISSING)
     kind = type(default) if default is not MISSING else type(getattr(target, attr))
     if kind is bool and isinstance(value, str):
@@ -361,10 +373,23 @@ def _coerce(target, attr: str, value: Any, key: str) -> Any:
         return value.lower() in ("true", "1", "yes")
     if kind is list and isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
+    if kind is dict and isinstance(value, str):  # "a=0.5,b=0.7": a table of numbers
+        return _number_table(value, key)
     try:
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"override {key!r}: {value!r} is not of type {kind.__name__}") from None
+
+
+def _number_table(value: str, key: str) -> dict[str, float]:
+    table = {}
+    for item in filter(str.strip, value.split(",")):
+        name, _, number = item.partition("=")
+        try:
+            table[name.strip()] = float(number)
+        except ValueError:
+            raise ConfigError(f"override {key!r}: {item.strip()!r} is not name=number") from None
+    return table
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:

@@ -115,7 +115,8 @@ def fit_neighbours(cfg: TrainConfig, taxonomy: Taxonomy, clf, by_source: dict[st
     route_embeddings = clf.scores_and_embeddings([u.text for u in routes], _sections(routes))[1] if routes else None
     return Neighbours.fit(embeddings, labels, dims=n.dims, k=n.k, temperature=n.temperature, weight=n.weight,
                           blend_language_weight=n.blend_language_weight, route_embeddings=route_embeddings,
-                          route_dims=n.route_dims, route_k=n.route_k, route_threshold=n.route_threshold)
+                          route_dims=n.route_dims, route_k=n.route_k, route_threshold=n.route_threshold,
+                          route_min_units=n.route_min_units)
 
 
 def route_units(cfg: TrainConfig, by_source: dict[str, list[Unit]]) -> list[Unit]:

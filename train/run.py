@@ -123,6 +123,11 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     pick = lambda d: {k: d[k] for k in tuning} if d else None  # noqa: E731
     thresholds = (kept_thresholds(cfg.validation.thresholds_from, taxonomy) if cfg.validation.thresholds_from
                   else fit_thresholds(pick(scores), tuning, taxonomy, policy, pick(alone)))
+    if cfg.validation.threshold_overrides:
+        try:
+            thresholds = thresholds.overridden(taxonomy.names, cfg.validation.threshold_overrides)
+        except ValueError as e:
+            raise ConfigError(f"{cfg.path}: [validation] threshold_overrides: {e}") from None
     missing = sorted(set(blend.languages) - set(thresholds.by_language)) if blend and policy.by_language else []
     if missing:
         log.warning("blend languages without their own thresholds (too few validation units): %s",
@@ -130,6 +135,8 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     metrics: dict = {"validation": {}, "by_language": {},
                      "thresholds_tuned_on": [] if cfg.validation.thresholds_from else sorted(tuning),
                      **({"thresholds_from": cfg.validation.thresholds_from} if cfg.validation.thresholds_from else {}),
+                     **({"threshold_overrides": dict(cfg.validation.threshold_overrides)}
+                        if cfg.validation.threshold_overrides else {}),
                      "threshold_weighting": cfg.validation.threshold_weighting,
                      "thresholds_by_language": sorted(thresholds.by_language)}
     by_lang: dict[str, list] = defaultdict(list)
