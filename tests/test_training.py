@@ -389,7 +389,7 @@ def test_continued_model_with_neighbours_and_kept_thresholds(tiny_model, tmp_pat
     assert (f"are those of `{tiny_model}` (tuned there on its validation sets), but specific_audiences set to 0.75 "
             "([validation] threshold_overrides)") in " ".join(card.split())
     cfg.validation.threshold_overrides = {"children": 0.5}
-    with pytest.raises(ConfigError, match=r"threshold_overrides: 'children' is not a label of this taxonomy"):
+    with pytest.raises(ConfigError, match=r"threshold_overrides: 'children' is not a label of the harmonized taxonomy"):
         train(cfg, tmp_path / "unknown-label")
     with pytest.raises(ConfigError, match="not one of the"):
         load_config(Path(__file__).parent / "data" / "tiny_seeds.toml", {"neighbours.sources": "jsonl:elsewhere"})

@@ -19,7 +19,7 @@ from clausetag.records import Unit
 from clausetag.taxonomy import load_taxonomy
 
 from clausetag.train.card import model_card
-from clausetag.train.config import TrainConfig
+from clausetag.train.config import ConfigError, TrainConfig
 from clausetag.train.data import build_data
 from clausetag.train.methods import (FITTERS, extended_blend, fit_blend, fit_neighbours, kept_blend, kept_thresholds,
                                      seed_everything)
@@ -91,6 +91,10 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
         raise ModelError(problem)
     seed_everything(cfg.seed)
     taxonomy = load_taxonomy(cfg.taxonomy)
+    unknown = sorted(set(cfg.validation.threshold_overrides) - set(taxonomy.names))
+    if unknown:  # before any training: the overrides are applied at its end
+        raise ConfigError(f"{cfg.path}: [validation] threshold_overrides: {unknown[0]!r} is not a label of the "
+                          f"{cfg.taxonomy} taxonomy ({', '.join(taxonomy.names)})")
     data = build_data(cfg, corpora_root)
     log.info("training units: %d; validation: %s", len(data.train), data.summary["validation_units"])
     tuning = {k: v for k, v in data.validation.items() if k not in cfg.validation.evaluate_only}
@@ -124,10 +128,7 @@ def train(cfg: TrainConfig, output: str | Path | None = None, corpora_root=None)
     thresholds = (kept_thresholds(cfg.validation.thresholds_from, taxonomy) if cfg.validation.thresholds_from
                   else fit_thresholds(pick(scores), tuning, taxonomy, policy, pick(alone)))
     if cfg.validation.threshold_overrides:
-        try:
-            thresholds = thresholds.overridden(taxonomy.names, cfg.validation.threshold_overrides)
-        except ValueError as e:
-            raise ConfigError(f"{cfg.path}: [validation] threshold_overrides: {e}") from None
+        thresholds = thresholds.overridden(taxonomy.names, cfg.validation.threshold_overrides)
     missing = sorted(set(blend.languages) - set(thresholds.by_language)) if blend and policy.by_language else []
     if missing:
         log.warning("blend languages without their own thresholds (too few validation units): %s",
